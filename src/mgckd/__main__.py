@@ -1,0 +1,5 @@
+"""``python -m mgckd`` runs the command line."""
+
+from mgckd.cli import main
+
+main()

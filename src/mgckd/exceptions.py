@@ -1,0 +1,41 @@
+"""Every exception mgckd raises on purpose.
+
+`MgckdError` is the root. `UserInputError` and its children mean the caller gave something
+wrong (a unit, a value, a file); the CLI turns them into one line on stderr and exit code 2.
+Anything else that escapes is a bug in mgckd (exit code 1). Warnings derive from `MgckdWarning`.
+"""
+
+from __future__ import annotations
+
+
+class MgckdError(Exception):
+    """Root of every exception raised by mgckd on purpose."""
+
+
+class UserInputError(MgckdError, ValueError):
+    """The caller's input is wrong; the message names the field, the value and what is accepted."""
+
+
+class UnitError(UserInputError):
+    """A unit is unknown, or does not fit the analyte it is attached to."""
+
+
+class ImplausibleValueError(UserInputError):
+    """A value lies outside the hard plausibility limits of its analyte."""
+
+
+class InputFileError(UserInputError):
+    """An input file (JSON, CSV, Parquet, FHIR bundle, YAML) cannot be read as asked."""
+
+
+class RegistryError(MgckdError):
+    """A shipped data file (parameters, claims, analytes) is malformed: a bug in mgckd's data."""
+
+
+class MgckdWarning(UserWarning):
+    """Root of every warning mgckd issues."""
+
+
+class SkippedObservationWarning(MgckdWarning):
+    """An Observation of a FHIR Bundle was left out: voided, censored, not an analyte mgckd
+    reads, without a numeric value, or superseded by a later result of the same analyte."""
