@@ -179,7 +179,7 @@ def _corrected_calcium(patients: Sequence[PatientLabs], c: _Columns) -> PerPatie
                 round(float(ca[i]), 3),
                 "mmol/L",
                 "",
-                _src("corrected_calcium_slope"),
+                _src("corrected_calcium_albumin_slope"),
                 note,
             ),
         )

@@ -89,13 +89,21 @@ def kdigo_albuminuria_category(acr_mg_g: ArrayLike) -> NDArray[np.str_]:
     return np.where(np.isfinite(value), _A_LABELS[index], "")
 
 
+def _albumin_adjusted(value_mmol_l: ArrayLike, albumin_g_l: ArrayLike, prefix: str) -> FloatArray:
+    """value + slope · (reference albumin − albumin), with `<prefix>_albumin_slope` and
+    `<prefix>_reference_albumin` from the registry."""
+    slope = _p(f"{prefix}_albumin_slope", "mmol/L / (g/L)")
+    reference = _p(f"{prefix}_reference_albumin", "g/L")
+    albumin = np.asarray(albumin_g_l, dtype=np.float64)
+    adjusted: FloatArray = np.asarray(value_mmol_l, dtype=np.float64) + slope * (
+        reference - albumin
+    )
+    return adjusted
+
+
 def corrected_calcium(calcium_mmol_l: ArrayLike, albumin_g_l: ArrayLike) -> FloatArray:
     """Albumin-corrected total calcium, mmol/L: Ca + 0.02 · (40 − albumin g/L) (Payne 1973)."""
-    slope = _p("corrected_calcium_slope", "mmol/L / (g/L)")
-    reference = _p("corrected_calcium_reference_albumin", "g/L")
-    return np.asarray(calcium_mmol_l, dtype=np.float64) + slope * (
-        reference - np.asarray(albumin_g_l, dtype=np.float64)
-    )
+    return _albumin_adjusted(calcium_mmol_l, albumin_g_l, "corrected_calcium")
 
 
 def anion_gap(
@@ -116,11 +124,7 @@ def anion_gap(
 
 def albumin_adjusted_anion_gap(gap_mmol_l: ArrayLike, albumin_g_l: ArrayLike) -> FloatArray:
     """Anion gap adjusted for albumin, mmol/L: AG + 0.25 · (40 − albumin g/L) (Figge 1998)."""
-    slope = _p("anion_gap_albumin_slope", "mmol/L / (g/L)")
-    reference = _p("anion_gap_reference_albumin", "g/L")
-    return np.asarray(gap_mmol_l, dtype=np.float64) + slope * (
-        reference - np.asarray(albumin_g_l, dtype=np.float64)
-    )
+    return _albumin_adjusted(gap_mmol_l, albumin_g_l, "anion_gap")
 
 
 def fractional_excretion_mg(
