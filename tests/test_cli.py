@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,23 @@ def test_console_script_exit_code_in_a_real_process() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: labs.magnesium")
+
+
+def test_demo_assesses_the_examples_and_validates(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    for example in (REPO / "examples" / "patients").glob("*.json"):
+        assert f"mgckd assess {Path('examples/patients') / example.name}" in out
+    assert "probable unit error" in out  # the unit_mixup example
+    assert re.search(r"pass: [1-9]", out)
+
+
+def test_demo_without_examples_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "demo", "--examples", str(tmp_path))
+    assert code == 2
+    assert "no patient JSON files" in err
