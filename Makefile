@@ -13,7 +13,7 @@ $(VENV)/.run-installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,peers]"
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed

@@ -10,6 +10,7 @@ import platform
 import time
 from collections.abc import Callable
 
+import chemistry  # benchmarks/chemistry.py, beside this file
 import numpy as np
 
 from mgckd._pint import registry
@@ -101,6 +102,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     for name, seconds, rate in conversion() + assessment():
         print(f"{name:45s} {seconds * 1e3:10.2f} ms   {rate}")
+    chemistry.main()
 
 
 if __name__ == "__main__":

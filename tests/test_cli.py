@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mgckd import __version__
@@ -131,3 +133,117 @@ def test_demo_without_examples_is_a_user_error(
     code, _, err = run(capsys, "demo", "--examples", str(tmp_path))
     assert code == 2
     assert "no patient JSON files" in err
+
+
+# --- speciate and calibrate (issue 3) ------------------------------------------------------------
+
+_SAMPLE = (
+    "--ca", "9.6 mg/dL", "--mg", "2.2 mg/dL", "--phosphate", "3.4 mg/dL",
+    "--albumin", "4.0 g/dL", "--ph", "7.40",
+)  # fmt: skip
+
+
+def test_speciate_one_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "speciate", *_SAMPLE, "--json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["status"] == "converged"
+    assert 0.9 < row["ca_ionized_mmol_l"] < 1.4
+    assert 0.4 < row["mg_ionized_mmol_l"] < 0.8
+    assert row["si_hydroxyapatite"] > 0
+    assert "taken from the reference normal plasma" in err  # the defaults are said
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("--ph", "7.9"), "ph 7.9 is outside 6.8-7.8"),
+        (("--ca", "-1 mmol/L"), "calcium -1 mmol/L is negative"),
+        (("--ca", "2.4 mmol/g"), "does not fit this analyte"),
+        (("--albumin", "4.0"), "has no unit"),
+    ],
+)
+def test_speciate_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str
+) -> None:
+    argv = list(_SAMPLE)
+    flag = argv.index(change[0])
+    argv[flag + 1] = change[1]
+    code, _, err = run(capsys, "speciate", *argv)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_speciate_missing_required_analyte(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "speciate", "--ca", "2.4 mmol/L", "--mg", "0.9 mmol/L", "--ph", "7.4"
+    )
+    assert code == 2
+    assert "missing required analyte(s): phosphate, albumin" in err
+
+
+def test_speciate_table_keeps_going_past_a_bad_row(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    table = tmp_path / "plasma.csv"
+    table.write_text(
+        "patient_id,calcium [mg/dL],magnesium [mg/dL],phosphate [mg/dL],albumin [g/dL],ph [pH]\n"
+        "a,9.6,2.2,3.4,4.0,7.40\n"
+        "b,9.0,2.9,5.8,3.6,7.90\n"
+        "c,9.2,2.7,5.0,,7.35\n"
+        "d,9.1,2.5,4.9,3.9,7.36\n",
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "out.csv"
+    code, _, err = run(capsys, "speciate", str(table), "--out", str(out_file))
+    assert code == 0
+    assert "2 of 4 samples not speciated" in err
+    assert "row 2 (b): ph 7.9 is outside 6.8-7.8" in err
+    assert "row 3 (c): missing albumin" in err
+    frame = pd.read_csv(out_file)
+    assert list(frame["status"]) == ["converged", "invalid_input", "invalid_input", "converged"]
+    assert frame["ca_ionized_mmol_l"].notna().tolist() == [True, False, False, True]
+
+
+def test_speciate_refuses_a_file_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    table = tmp_path / "plasma.csv"
+    table.write_text(
+        "patient_id,calcium [mg/dL],magnesium [mg/dL],phosphate [mg/dL],albumin [g/dL],ph [pH]\n"
+        "a,9.6,2.2,3.4,4.0,7.40\n"
+        "b,9.0,two,5.8,3.6,7.40\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "speciate", str(table))
+    assert code == 2
+    assert "row 2" in err
+
+
+def test_assess_shows_estimated_ionized_mg_and_saturation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "assess", *_SAMPLE, "--json")
+    assert code == 0
+    findings = {f["name"]: f for f in json.loads(out)[0]["findings"]}
+    assert findings["mg_ionized_estimated"]["unit"] == "mmol/L"
+    assert "0.45-0.60" in findings["mg_ionized_estimated"]["category"]
+    assert findings["si_hydroxyapatite"]["category"] == "supersaturated"
+    code, out, _ = run(capsys, "assess", "--mg", "2.2 mg/dL", "--json")
+    findings = {f["name"]: f for f in json.loads(out)[0]["findings"]}
+    assert findings["mg_ionized_estimated"]["value"] is None
+    assert "needs calcium, phosphate, albumin" in findings["mg_ionized_estimated"]["note"]
+
+
+def test_speciate_example_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "speciate", str(REPO / "examples" / "plasma_speciation.csv"), "--json"
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["status"] for r in rows] == ["converged"] * 4
+    by_id = {r["patient_id"]: r for r in rows}
+    # pH from bicarbonate and pCO2 where not measured; hemodialysis plasma binds more Mg
+    assert by_id["hd-predialysis"]["ph"] == pytest.approx(6.105 + math.log10(20 / (0.0307 * 36)))
+    assert by_id["hd-predialysis"]["mg_ionized_fraction"] < by_id["normal"]["mg_ionized_fraction"]

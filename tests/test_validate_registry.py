@@ -35,7 +35,13 @@ SEED_IDS = [
     "S1-1", "S1-2", "S1-3", "S1-4", "S1-5", "S1-6", "S1-7", "S1-8", "S1-9", "S1-10",
     "S1-11", "S1-12", "S1-13", "S1-14", "S1-15", "S1-16", "S1-17",
 ]  # fmt: skip
-CALIBRATION_IDS = {"S0-10", "S0-16", "S0-22"}
+CALIBRATION_IDS = {
+    "S0-10",
+    "S0-16",
+    "S0-22",
+    "L-normal-plasma-ionized-calcium",
+    "L-normal-plasma-ionized-magnesium",
+}
 REQUIRED_IDS = {"S0-1", "S1-15"}
 
 
@@ -80,7 +86,7 @@ def test_mechanisms_state_the_expected_direction() -> None:
             assert c.render_published().startswith("expected: "), c.id
 
 
-def test_calibration_role_only_on_the_three_calibration_targets() -> None:
+def test_calibration_role_only_on_the_calibration_targets() -> None:
     assert {c.id for c in claims() if c.role is Role.CALIBRATION} == CALIBRATION_IDS
 
 

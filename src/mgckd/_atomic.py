@@ -6,14 +6,26 @@ import os
 import tempfile
 from pathlib import Path
 
+_DEFAULT_MODE = 0o666  # what open() would create, before the umask
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write `data` to `path` via a temporary file in the same directory and `os.replace`."""
+    """Write `data` to `path` via a temporary file in the same directory and `os.replace`.
+
+    The file gets the permissions a plain ``open(path, "wb")`` would give (mkstemp's are 0600).
+    """
     target = Path(path)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
+        os.fchmod(handle, _DEFAULT_MODE & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)

@@ -28,6 +28,23 @@ class InputFileError(UserInputError):
     """An input file (JSON, CSV, Parquet, FHIR bundle, YAML) cannot be read as asked."""
 
 
+class MissingColumnError(InputFileError):
+    """A table lacks a column an analysis needs (the message names it and what is there)."""
+
+
+class TooFewEventsError(UserInputError):
+    """An outcome has too few events (or non-events) for the model asked of it."""
+
+
+class SeparationError(UserInputError):
+    """A logistic or Cox model cannot be estimated: the outcome is (quasi-)perfectly separated
+    by a covariate or a category, so a ratio estimate would be infinite."""
+
+
+class SpeciationError(MgckdError):
+    """Plasma speciation did not converge for a sample (`mgckd.chemistry.speciate`, throw=True)."""
+
+
 class RegistryError(MgckdError):
     """A shipped data file (parameters, claims, analytes) is malformed: a bug in mgckd's data."""
 

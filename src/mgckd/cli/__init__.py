@@ -11,7 +11,17 @@ import sys
 
 import pydantic
 
-from mgckd.cli import _assess, _convert, _demo, _params, _validate  # noqa: F401  (registers commands)
+from mgckd.cli import (  # noqa: F401  (registers commands)
+    _assess,
+    _calibrate,
+    _convert,
+    _demo,
+    _meta,
+    _params,
+    _registry,
+    _speciate,
+    _validate,
+)
 from mgckd.cli._app import app
 from mgckd.cli._console import err, one_line
 from mgckd.exceptions import UserInputError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from rich.table import Table
 
 from mgckd.cli._app import app
+from mgckd.cli._chemistry import chemistry_findings
 from mgckd.cli._console import err, out, print_json
 from mgckd.exceptions import MgckdWarning, UserInputError
 from mgckd.labs import Assessment, PatientLabs, assess, read_patients
@@ -54,7 +56,8 @@ def assess_command(
     urine_acr: Annotated[str | None, _lab("30 mg/g", "--acr")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
 ) -> None:
-    """Interpret labs: units, eGFR and KDIGO stage, corrected Ca, anion gap, FEMg, Mg categories."""
+    """Interpret labs: units, eGFR and KDIGO stage, corrected Ca, anion gap, FEMg, Mg categories,
+    and estimated ionized Mg and Ca with Ca-phosphate saturation (speciation)."""
     labs = {
         name: value
         for name, value in {
@@ -88,7 +91,10 @@ def assess_command(
         if value is not None
     }
     patients = _patients(file, facts, labs)
-    results = assess(patients)
+    results = [
+        replace(result, findings=result.findings + extra)
+        for result, extra in zip(assess(patients), chemistry_findings(patients), strict=True)
+    ]
     if as_json:
         print_json([r.to_dict() for r in results])
         return

@@ -52,6 +52,10 @@ class Parameter:
     status : see `Status`.
     module : the data file (layer) it belongs to.
     note : how it was derived, read off or chosen, when that is not obvious.
+    sets : the selectable constant sets it belongs to (``("phreeqc",)``); empty for parameters
+        that are not part of a set.
+    calibrated_to : for ``fitted`` parameters only, the ids of the ``calibration`` claims
+        (``claims.yaml``) the calibration program fitted it to.
     """
 
     name: str
@@ -62,6 +66,8 @@ class Parameter:
     status: Status
     module: str
     note: str = ""
+    sets: tuple[str, ...] = ()
+    calibrated_to: tuple[str, ...] = ()
 
     @property
     def quantity(self) -> pint.Quantity[Any]:
@@ -80,6 +86,8 @@ class Parameter:
             "status": self.status.value,
             "module": self.module,
             "note": self.note,
+            "sets": list(self.sets),
+            "calibrated_to": list(self.calibrated_to),
         }
 
     def to(self, unit: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -15,7 +16,9 @@ from mgckd.exceptions import RegistryError
 from mgckd.params._parameter import Parameter, Status, is_citable
 
 _REQUIRED = ("value", "unit", "description", "source", "status")
-_OPTIONAL = ("note",)
+_OPTIONAL = ("note", "set", "calibrated_to")
+_SET_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_CLAIM_ID = re.compile(r"^(S[01]-\d+|L-[a-z0-9-]+)$")  # as CLAIM_ID_PATTERN in mgckd.validate
 
 
 class ParameterSet(Mapping[str, Parameter]):
@@ -36,15 +39,28 @@ class ParameterSet(Mapping[str, Parameter]):
     def __len__(self) -> int:
         return len(self._parameters)
 
-    def select(self, *, module: str | None = None, status: Status | None = None) -> ParameterSet:
-        """The parameters of one module and/or one status."""
+    def select(
+        self,
+        *,
+        module: str | None = None,
+        status: Status | None = None,
+        constant_set: str | None = None,
+    ) -> ParameterSet:
+        """The parameters of one module, one status and/or one constant set (all that are given)."""
         return ParameterSet(
             {
                 name: p
                 for name, p in self._parameters.items()
-                if (module is None or p.module == module) and (status is None or p.status is status)
+                if (module is None or p.module == module)
+                and (status is None or p.status is status)
+                and (constant_set is None or constant_set in p.sets)
             }
         )
+
+    @property
+    def constant_sets(self) -> tuple[str, ...]:
+        """The constant-set tags present, sorted."""
+        return tuple(sorted({s for p in self._parameters.values() for s in p.sets}))
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -86,6 +102,8 @@ def parse_entry(name: str, entry: Mapping[str, Any], *, module: str) -> Paramete
             f"{where}: source {entry['source']!r} cites nothing checkable "
             "(give a seed claim id, DOI, PMID, ISBN, URL or docs page)"
         )
+    sets = _sets(entry.get("set"), where)
+    calibrated_to = _calibrated_to(entry.get("calibrated_to"), status, where)
     return Parameter(
         name=name,
         value=value,
@@ -95,7 +113,51 @@ def parse_entry(name: str, entry: Mapping[str, Any], *, module: str) -> Paramete
         status=status,
         module=module,
         note=str(entry.get("note", "")),
+        sets=sets,
+        calibrated_to=calibrated_to,
     )
+
+
+def _sets(raw: Any, where: str) -> tuple[str, ...]:
+    """The ``set`` field: a set name or a list of them (lowercase, digits, ``-``, ``_``)."""
+    if raw is None:
+        return ()
+    names = [raw] if isinstance(raw, str) else raw
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and _SET_NAME.match(n) for n in names)
+    ):
+        raise RegistryError(
+            f"{where}: set {raw!r} must be a set name or a non-empty list of set names "
+            "(lowercase letters, digits, '-' and '_')"
+        )
+    return tuple(names)
+
+
+def _calibrated_to(raw: Any, status: Status, where: str) -> tuple[str, ...]:
+    """``calibrated_to``: required (non-empty list of claim ids) for fitted, forbidden otherwise."""
+    if status is not Status.FITTED:
+        if raw is not None:
+            raise RegistryError(
+                f"{where}: calibrated_to is only for status 'fitted', not {status.value!r}"
+            )
+        return ()
+    if raw is None:
+        raise RegistryError(
+            f"{where}: a fitted parameter needs calibrated_to, the calibration claims it was "
+            "fitted to"
+        )
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(i, str) and _CLAIM_ID.match(i) for i in raw)
+    ):
+        raise RegistryError(
+            f"{where}: calibrated_to {raw!r} must be a non-empty list of claim ids "
+            "(S0-<n>, S1-<n> or L-<slug>)"
+        )
+    return tuple(raw)
 
 
 @cache

@@ -1,0 +1,43 @@
+"""The calibration program: fit ``fitted`` parameters to ``calibration`` claims, and nothing else.
+
+One `Problem` per module declares the registry parameters it fits (with bounds and fixed starting
+values) and the calibration targets it fits them to; `fit` runs
+`scipy.optimize.least_squares`; `write` puts the values into the registry data file (status
+``fitted``, ``calibrated_to`` the claim ids) and `check` tells whether the shipped file equals what
+the program produces. From the shell: ``mgckd calibrate [--check]``.
+
+>>> from mgckd.calibrate import problems
+>>> sorted(problems())
+['chemistry']
+"""
+
+from mgckd.calibrate._fit import ProblemFit, TargetFit, fit, target_scale
+from mgckd.calibrate._problem import Free, Problem, Target, problem, problems
+from mgckd.calibrate._write import (
+    CHECK_TOLERANCE,
+    DECIMALS,
+    Mismatch,
+    check,
+    data_file,
+    render,
+    write,
+)
+
+__all__ = [
+    "CHECK_TOLERANCE",
+    "DECIMALS",
+    "Free",
+    "Mismatch",
+    "Problem",
+    "ProblemFit",
+    "Target",
+    "TargetFit",
+    "check",
+    "data_file",
+    "fit",
+    "problem",
+    "problems",
+    "render",
+    "target_scale",
+    "write",
+]

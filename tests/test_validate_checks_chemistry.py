@@ -1,0 +1,55 @@
+"""The chemistry checks of `mgckd validate`: calibration targets honest, prevalences predicted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mgckd.units import convert
+from mgckd.validate import Verdict, run_validation
+from mgckd.validate.checks_chemistry import virtual_hd_cohort
+
+IDS = [
+    "S0-22",
+    "L-normal-plasma-ionized-calcium",
+    "L-normal-plasma-ionized-magnesium",
+    "L-sakaguchi-2018-ionized-mg",
+    "S1-8",
+    "S0-13",
+]
+
+
+@pytest.fixture(scope="module")
+def rows():  # type: ignore[no-untyped-def]
+    return {row.id: row for row in run_validation(ids=IDS).rows}
+
+
+def test_calibration_targets_pass_and_say_they_were_fitted(rows) -> None:  # type: ignore[no-untyped-def]
+    for claim_id in IDS[:3]:
+        assert rows[claim_id].verdict is Verdict.PASS, rows[claim_id].detail
+        assert "passes by construction" in rows[claim_id].detail
+    assert "anion gap" in rows["S0-22"].detail  # the direction, which was not fitted
+
+
+def test_prevalences_are_judged_not_fitted(rows) -> None:  # type: ignore[no-untyped-def]
+    row = rows["L-sakaguchi-2018-ionized-mg"]
+    assert row.verdict in (Verdict.PASS, Verdict.FAIL)  # a prediction: either may come out
+    assert "virtual hemodialysis cohort of 118" in row.detail
+    assert "% by total" in str(row.model)
+
+
+def test_partial_mechanisms_report_their_chemistry_half(rows) -> None:  # type: ignore[no-untyped-def]
+    assert rows["S1-8"].verdict is Verdict.PENDING
+    assert "MgHPO4" in rows["S1-8"].detail
+    assert rows["S0-13"].verdict is Verdict.PENDING
+    assert "hydroxyapatite SI" in rows["S0-13"].detail
+
+
+def test_virtual_cohort_follows_the_jsdt_distribution() -> None:
+    cohort = virtual_hd_cohort()
+    mg = convert(cohort.magnesium_mmol_l, "mmol/L", "mg/dL", analyte="magnesium")
+    assert len(cohort) == 118
+    assert np.median(mg) == pytest.approx(2.65, abs=1e-9)
+    q1, q3 = np.percentile(mg, [25, 75])
+    assert q3 - q1 == pytest.approx(2.85 - 2.35, abs=0.02)  # the JSDT interquartile range
+    assert np.ptp(cohort.phosphate_mmol_l) == 0.0  # only Mg varies
