@@ -91,10 +91,7 @@ def assess_command(
         if value is not None
     }
     patients = _patients(file, facts, labs)
-    results = [
-        replace(result, findings=result.findings + extra)
-        for result, extra in zip(assess(patients), chemistry_findings(patients), strict=True)
-    ]
+    results = interpret(patients)
     if as_json:
         print_json([r.to_dict() for r in results])
         return
@@ -126,6 +123,14 @@ def _patients(file: Path | None, facts: dict[str, Any], labs: dict[str, str]) ->
         merged_labs.pop(name, None)
         merged_labs[name] = value
     return [PatientLabs.model_validate({**base, **facts, "labs": merged_labs})]
+
+
+def interpret(patients: list[PatientLabs]) -> list[Assessment]:
+    """The labs' assessment plus the plasma-chemistry estimates (ionized Mg and Ca, SIs)."""
+    return [
+        replace(result, findings=result.findings + extra)
+        for result, extra in zip(assess(patients), chemistry_findings(patients), strict=True)
+    ]
 
 
 def read_with_warnings(file: Path) -> list[PatientLabs]:

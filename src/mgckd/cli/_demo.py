@@ -11,7 +11,6 @@ from mgckd.cli import _assess, _validate
 from mgckd.cli._app import app
 from mgckd.cli._console import out
 from mgckd.exceptions import UserInputError
-from mgckd.labs import assess
 from mgckd.validate import run_validation
 
 
@@ -29,7 +28,7 @@ def demo_command(
         )
     for file in files:
         out.print(f"\n[bold]$ mgckd assess {file}[/bold]")
-        for result in assess(_assess.read_with_warnings(file)):
+        for result in _assess.interpret(_assess.read_with_warnings(file)):
             _assess.render(result)
     out.print("\n[bold]$ mgckd validate[/bold]")
     report = run_validation()
