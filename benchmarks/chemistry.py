@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import platform
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import best_of  # benchmarks/timing.py, beside this file
 
 from mgckd.chemistry import PlasmaComposition, random_plasma, speciate
 
@@ -22,16 +21,6 @@ N_SAMPLES = 1_000_000
 PEER_SAMPLES = 2_000
 REPEATS = 3
 SEED = 2024
-
-
-def best_of(function: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best wall time of `repeats` calls, seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _first(composition: PlasmaComposition, n: int) -> PlasmaComposition:
@@ -51,7 +40,7 @@ def speciation() -> list[tuple[str, float, str]]:
         result = speciate(comp, constants=constants)
         assert result.converged.all()
         seconds = best_of(
-            lambda comp=comp, constants=constants: speciate(comp, constants=constants)
+            lambda comp=comp, constants=constants: speciate(comp, constants=constants), REPEATS
         )
         rows.append(
             (
@@ -73,9 +62,9 @@ def peer() -> list[tuple[str, float, str]]:
     subset = _first(bare, PEER_SAMPLES)
     engine = Phreeqc()
     text = solutions(subset)
-    peer_seconds = best_of(lambda: engine.run(text))
-    ours_small = best_of(lambda: speciate(subset, constants="phreeqc"))
-    ours_large = best_of(lambda: speciate(bare, constants="phreeqc"))
+    peer_seconds = best_of(lambda: engine.run(text), REPEATS)
+    ours_small = best_of(lambda: speciate(subset, constants="phreeqc"), REPEATS)
+    ours_large = best_of(lambda: speciate(bare, constants="phreeqc"), REPEATS)
     theirs = phreeqc_speciate(subset)
     mine = speciate(subset, constants="phreeqc").to_frame()
     ca = np.max(np.abs(mine["ca_ionized_mmol_l"] / theirs["ca_ionized_mmol_l"] - 1))

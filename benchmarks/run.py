@@ -7,27 +7,16 @@ recorded by hand in docs/performance.md with the machine they ran on.
 from __future__ import annotations
 
 import platform
-import time
-from collections.abc import Callable
 
 import chemistry  # benchmarks/chemistry.py, beside this file
 import numpy as np
+from timing import best_of  # benchmarks/timing.py, beside this file
 
 from mgckd._pint import registry
 from mgckd.labs import PatientLabs, assess
 from mgckd.units import convert
 
 REPEATS = 5
-
-
-def best_of(function: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best wall time of `repeats` calls, seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def conversion() -> list[tuple[str, float, str]]:
@@ -38,9 +27,9 @@ def conversion() -> list[tuple[str, float, str]]:
     ours = convert(values, "mg/dL", "mmol/L", analyte="magnesium")
     peer = ureg.Quantity(values, "mg/dL").to("mmol/L", "chemistry", mw=molar_mass).magnitude
     np.testing.assert_allclose(ours, peer, rtol=1e-12)
-    array_ours = best_of(lambda: convert(values, "mg/dL", "mmol/L", analyte="magnesium"))
+    array_ours = best_of(lambda: convert(values, "mg/dL", "mmol/L", analyte="magnesium"), REPEATS)
     array_peer = best_of(
-        lambda: ureg.Quantity(values, "mg/dL").to("mmol/L", "chemistry", mw=molar_mass)
+        lambda: ureg.Quantity(values, "mg/dL").to("mmol/L", "chemistry", mw=molar_mass), REPEATS
     )
     scalars = values[:10_000]
     scalar_ours = best_of(
