@@ -9,17 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mgckd.chemistry import PlasmaComposition, plasma_composition, speciate
-from mgckd.labs import Finding, PatientLabs, ionized_category
+from mgckd.labs import Finding, PatientLabs, ionized_category, lab_column
 from mgckd.params import parameters
 
 REQUIRED = ("calcium", "magnesium", "phosphate", "albumin")
 """Analytes without which a sample is not speciated (besides pH, or bicarbonate with pCO₂)."""
-
-
-def column(patients: Sequence[PatientLabs], name: str) -> NDArray[np.float64]:
-    """One analyte over the patients, internal unit, NaN where missing."""
-    values = [p.internal(name) for p in patients]
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def composition_of(patients: Sequence[PatientLabs], **overrides: Any) -> PlasmaComposition:
@@ -29,7 +23,7 @@ def composition_of(patients: Sequence[PatientLabs], **overrides: Any) -> PlasmaC
     """
 
     def col(name: str) -> NDArray[np.float64]:
-        return column(patients, name)
+        return lab_column(patients, name)
 
     arguments: dict[str, Any] = {
         "calcium_mmol_l": col("calcium"),
@@ -83,7 +77,7 @@ def chemistry_findings(patients: Sequence[PatientLabs]) -> list[tuple[Finding, .
     pCO₂, else the reference 7.40 (and the note says so).
     """
     reference_ph = parameters()["reference_normal_plasma_ph"].to("1")
-    measured_ph = column(patients, "ph")
+    measured_ph = lab_column(patients, "ph")
     gas = np.array([has_ph(p) for p in patients])
     ph_assumed = np.isnan(measured_ph) & ~gas
     ph = np.where(ph_assumed, reference_ph, measured_ph)

@@ -7,7 +7,7 @@
 """
 
 from mgckd.exceptions import SkippedObservationWarning
-from mgckd.labs._assess import DISCLAIMER, Assessment, Conversion, Finding, assess
+from mgckd.labs._assess import DISCLAIMER, Assessment, Conversion, Finding, assess, lab_column
 from mgckd.labs._categories import (
     below_proposed_cutpoint,
     hemodialysis_band,
@@ -52,6 +52,7 @@ __all__ = [
     "ionized_category",
     "kdigo_albuminuria_category",
     "kdigo_gfr_category",
+    "lab_column",
     "limits",
     "patients_from_bundle",
     "read_patients",

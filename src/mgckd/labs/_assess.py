@@ -69,7 +69,8 @@ class Assessment:
         return asdict(self)
 
 
-def _column(patients: Sequence[PatientLabs], name: str) -> NDArray[np.float64]:
+def lab_column(patients: Sequence[PatientLabs], name: str) -> NDArray[np.float64]:
+    """One analyte over a batch of patients, in its internal unit, NaN where not measured."""
     values = [p.internal(name) for p in patients]
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -87,7 +88,7 @@ class _Columns:
 
     def __getitem__(self, name: str) -> NDArray[np.float64]:
         if name not in self._cache:
-            self._cache[name] = _column(self._patients, name)
+            self._cache[name] = lab_column(self._patients, name)
         return self._cache[name]
 
     @cached_property
