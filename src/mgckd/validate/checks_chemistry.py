@@ -9,11 +9,19 @@ predicted on a documented virtual hemodialysis cohort (`virtual_hd_cohort`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import norm
 
-from mgckd.chemistry import PlasmaComposition, constant_set, reference_plasma, speciate
+from mgckd.chemistry import (
+    PlasmaComposition,
+    Speciation,
+    constant_set,
+    reference_plasma,
+    speciate,
+)
 from mgckd.params import parameters
 from mgckd.units import convert
 from mgckd.validate._checks import CheckResult, Verdict, check
@@ -108,28 +116,28 @@ def hypermagnesemia_by_total_vs_ionized_mg() -> CheckResult:
     )
 
 
+def _normal_plasma(
+    claim_id: str, ionized: Callable[[Speciation], NDArray[np.float64]]
+) -> CheckResult:
+    """An ionized concentration of the reference normal plasma, judged against `claim_id`."""
+    value = float(ionized(speciate(reference_plasma("normal")))[0])
+    return CheckResult(
+        model=round(value, 4),
+        verdict=Verdict.PASS if claim(claim_id).judge(value) else Verdict.FAIL,
+        detail=f"{_BY_CONSTRUCTION} (reference normal plasma)",
+    )
+
+
 @check("L-normal-plasma-ionized-calcium")
 def normal_ionized_calcium() -> CheckResult:
     """Ionized Ca of the reference normal plasma (a calibration target)."""
-    value = float(speciate(reference_plasma("normal")).calcium_ionized_mmol_l[0])
-    ok = claim("L-normal-plasma-ionized-calcium").judge(value)
-    return CheckResult(
-        model=round(value, 4),
-        verdict=Verdict.PASS if ok else Verdict.FAIL,
-        detail=f"{_BY_CONSTRUCTION} (reference normal plasma)",
-    )
+    return _normal_plasma("L-normal-plasma-ionized-calcium", lambda r: r.calcium_ionized_mmol_l)
 
 
 @check("L-normal-plasma-ionized-magnesium")
 def normal_ionized_magnesium() -> CheckResult:
     """Ionized Mg of the reference normal plasma (a calibration target)."""
-    value = float(speciate(reference_plasma("normal")).magnesium_ionized_mmol_l[0])
-    ok = claim("L-normal-plasma-ionized-magnesium").judge(value)
-    return CheckResult(
-        model=round(value, 4),
-        verdict=Verdict.PASS if ok else Verdict.FAIL,
-        detail=f"{_BY_CONSTRUCTION} (reference normal plasma)",
-    )
+    return _normal_plasma("L-normal-plasma-ionized-magnesium", lambda r: r.magnesium_ionized_mmol_l)
 
 
 @check("S1-8")
