@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pydantic
+import typer
 from rich.console import Console
 
 out = Console(highlight=False, soft_wrap=False)
@@ -25,3 +26,8 @@ def one_line(error: pydantic.ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}: {message}{more}" if where else f"{message}{more}"
+
+
+def lab_option(example: str, *names: str) -> Any:
+    """A typer option taking a lab value with its unit in one string, e.g. ``--mg '2.1 mg/dL'``."""
+    return typer.Option(*names, help=f"value and unit, e.g. '{example}'", show_default=False)

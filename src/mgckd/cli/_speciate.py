@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -26,11 +26,10 @@ from mgckd.chemistry import CONSTANT_SETS, DEFAULT_SET, Speciation, speciate
 from mgckd.cli._app import app
 from mgckd.cli._assess import read_with_warnings
 from mgckd.cli._chemistry import composition_of, missing_analytes
-from mgckd.cli._console import err, out, print_json
+from mgckd.cli._console import err, lab_option, out, print_json
 from mgckd.exceptions import UserInputError
 from mgckd.labs import PatientLabs
 
-_HELP = "value and unit, e.g. '{}'"
 _SHOWN = (
     ("ca_ionized_mmol_l", "ionized Ca", "mmol/L"),
     ("ca_ionized_fraction", "ionized/total Ca", "1"),
@@ -47,29 +46,25 @@ _SHOWN = (
 )
 
 
-def _lab(example: str, *names: str) -> Any:
-    return typer.Option(*names, help=_HELP.format(example), show_default=False)
-
-
 @app.command("speciate")
 def speciate_command(
     file: Annotated[
         Path | None,
         typer.Argument(help="CSV/Parquet table, JSON or FHIR R4 bundle (see docs/inputs.md)."),
     ] = None,
-    calcium: Annotated[str | None, _lab("9.2 mg/dL", "--ca", "--calcium")] = None,
-    magnesium: Annotated[str | None, _lab("2.1 mg/dL", "--mg", "--magnesium")] = None,
-    phosphate: Annotated[str | None, _lab("4.5 mg/dL", "--phosphate", "--pi")] = None,
-    albumin: Annotated[str | None, _lab("4.0 g/dL", "--albumin")] = None,
-    ph: Annotated[str | None, _lab("7.38", "--ph")] = None,
-    bicarbonate: Annotated[str | None, _lab("24 mmol/L", "--bicarbonate", "--hco3")] = None,
-    pco2: Annotated[str | None, _lab("40 mmHg", "--pco2")] = None,
-    sodium: Annotated[str | None, _lab("140 mmol/L", "--sodium", "--na")] = None,
-    potassium: Annotated[str | None, _lab("4.5 mmol/L", "--potassium", "--k")] = None,
-    chloride: Annotated[str | None, _lab("104 mmol/L", "--chloride", "--cl")] = None,
-    sulfate: Annotated[str | None, _lab("0.5 mmol/L", "--sulfate")] = None,
-    citrate: Annotated[str | None, _lab("0.1 mmol/L", "--citrate")] = None,
-    lactate: Annotated[str | None, _lab("1.0 mmol/L", "--lactate")] = None,
+    calcium: Annotated[str | None, lab_option("9.2 mg/dL", "--ca", "--calcium")] = None,
+    magnesium: Annotated[str | None, lab_option("2.1 mg/dL", "--mg", "--magnesium")] = None,
+    phosphate: Annotated[str | None, lab_option("4.5 mg/dL", "--phosphate", "--pi")] = None,
+    albumin: Annotated[str | None, lab_option("4.0 g/dL", "--albumin")] = None,
+    ph: Annotated[str | None, lab_option("7.38", "--ph")] = None,
+    bicarbonate: Annotated[str | None, lab_option("24 mmol/L", "--bicarbonate", "--hco3")] = None,
+    pco2: Annotated[str | None, lab_option("40 mmHg", "--pco2")] = None,
+    sodium: Annotated[str | None, lab_option("140 mmol/L", "--sodium", "--na")] = None,
+    potassium: Annotated[str | None, lab_option("4.5 mmol/L", "--potassium", "--k")] = None,
+    chloride: Annotated[str | None, lab_option("104 mmol/L", "--chloride", "--cl")] = None,
+    sulfate: Annotated[str | None, lab_option("0.5 mmol/L", "--sulfate")] = None,
+    citrate: Annotated[str | None, lab_option("0.1 mmol/L", "--citrate")] = None,
+    lactate: Annotated[str | None, lab_option("1.0 mmol/L", "--lactate")] = None,
     constants: Annotated[
         str, typer.Option("--constants", help=f"constant set: {', '.join(sorted(CONSTANT_SETS))}")
     ] = DEFAULT_SET,
