@@ -152,6 +152,16 @@ def test_speciate_one_sample(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0.4 < row["mg_ionized_mmol_l"] < 0.8
     assert row["si_hydroxyapatite"] > 0
     assert "taken from the reference normal plasma" in err  # the defaults are said
+    assert 0.0 < row["mg_ionized_sd_mmol_l"] < 0.05  # calibration uncertainty, beside the value
+    assert 0.0 < row["ca_ionized_sd_mmol_l"] < 0.1
+
+
+def test_speciate_without_albumin_terms_has_no_calibration_sd(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "speciate", *_SAMPLE, "--constants", "phreeqc", "--json")
+    assert code == 0
+    assert "mg_ionized_sd_mmol_l" not in json.loads(out)[0]
 
 
 @pytest.mark.parametrize(

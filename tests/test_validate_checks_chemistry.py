@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mgckd.chemistry import PlasmaComposition, Speciation, constant_set, speciate
 from mgckd.units import convert
-from mgckd.validate import Verdict, run_validation
+from mgckd.validate import Verdict, checks_chemistry, run_validation
 from mgckd.validate.checks_chemistry import virtual_hd_cohort
 
 IDS = [
@@ -16,6 +17,7 @@ IDS = [
     "L-sakaguchi-2018-ionized-mg",
     "S1-8",
     "S0-13",
+    "L-ise-ionized-mg-ph-slope",
 ]
 
 
@@ -53,3 +55,21 @@ def test_virtual_cohort_follows_the_jsdt_distribution() -> None:
     q1, q3 = np.percentile(mg, [25, 75])
     assert q3 - q1 == pytest.approx(2.85 - 2.35, abs=0.02)  # the JSDT interquartile range
     assert np.ptp(cohort.phosphate_mmol_l) == 0.0  # only Mg varies
+
+
+def test_ph_slopes_are_predicted_and_match_the_ise_literature(rows) -> None:  # type: ignore[no-untyped-def]
+    row = rows["L-ise-ionized-mg-ph-slope"]
+    assert row.verdict is Verdict.PASS, row.model
+    assert "not fitted" in row.detail
+
+
+def test_ph_slope_check_fails_without_proton_competition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the albumin site's pKa far below plasma pH, protons no longer compete: flat slopes."""
+    flat = constant_set("plasma", overrides={"plasma_log_k_halb": 5.0})
+
+    def speciate_flat(composition: PlasmaComposition) -> Speciation:
+        return speciate(composition, constants=flat)
+
+    monkeypatch.setattr(checks_chemistry, "speciate", speciate_flat)
+    result = checks_chemistry.ionized_mg_and_ca_fall_with_ph()
+    assert result.verdict is Verdict.FAIL, result.model

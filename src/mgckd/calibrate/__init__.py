@@ -13,6 +13,7 @@ the program produces. From the shell: ``mgckd calibrate [--check]``.
 
 from mgckd.calibrate._fit import ProblemFit, TargetFit, fit, target_scale
 from mgckd.calibrate._problem import Free, Problem, Target, problem, problems
+from mgckd.calibrate._uncertainty import ParameterCovariance, parameter_covariance
 from mgckd.calibrate._write import (
     CHECK_TOLERANCE,
     DECIMALS,
@@ -28,6 +29,7 @@ __all__ = [
     "DECIMALS",
     "Free",
     "Mismatch",
+    "ParameterCovariance",
     "Problem",
     "ProblemFit",
     "Target",
@@ -35,6 +37,7 @@ __all__ = [
     "check",
     "data_file",
     "fit",
+    "parameter_covariance",
     "problem",
     "problems",
     "render",

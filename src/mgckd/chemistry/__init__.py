@@ -29,10 +29,12 @@ from mgckd.chemistry._result import Speciation, Status
 from mgckd.chemistry._samples import random_plasma
 from mgckd.chemistry._speciate import speciate
 from mgckd.chemistry._species import CONSTANT_SETS, PHASES, SPECIES, Phase, Species
+from mgckd.chemistry._uncertainty import IONIZED, speciation_sd
 
 __all__ = [
     "CONSTANT_SETS",
     "DEFAULT_SET",
+    "IONIZED",
     "PHASES",
     "REFERENCES",
     "SPECIES",
@@ -50,6 +52,7 @@ __all__ = [
     "random_plasma",
     "reference_plasma",
     "speciate",
+    "speciation_sd",
     "total_co2",
     "uremic_anion_from_anion_gap",
 ]

@@ -7,10 +7,21 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.stats import norm
 
-from mgckd.chemistry import PlasmaComposition, plasma_composition, speciate
+from mgckd.calibrate import parameter_covariance, problems
+from mgckd.chemistry import (
+    DEFAULT_SET,
+    PlasmaComposition,
+    plasma_composition,
+    speciate,
+    speciation_sd,
+)
 from mgckd.labs import Finding, PatientLabs, ionized_category, lab_column
 from mgckd.params import parameters
+
+_Z95 = float(norm.ppf(0.975))
+"""Half-width of a two-sided 95 % interval in standard deviations."""
 
 REQUIRED = ("calcium", "magnesium", "phosphate", "albumin")
 """Analytes without which a sample is not speciated (besides pH, or bicarbonate with pCO₂)."""
@@ -42,6 +53,24 @@ def composition_of(patients: Sequence[PatientLabs], **overrides: Any) -> PlasmaC
     }
     arguments |= overrides
     return plasma_composition(**arguments)
+
+
+def ionized_sd(composition: PlasmaComposition) -> dict[str, NDArray[np.float64]]:
+    """SD (mmol/L) of ionized Mg and Ca from the calibration uncertainty of the ``plasma`` set.
+
+    Columns ``mg_ionized_sd_mmol_l`` and ``ca_ionized_sd_mmol_l``: the fitted albumin and
+    uremic-anion constants' covariance (`mgckd.calibrate.parameter_covariance`) propagated through
+    the speciation (`mgckd.chemistry.speciation_sd`).
+    """
+    cov = parameter_covariance(problems()["chemistry"])
+    sd = speciation_sd(
+        composition,
+        names=cov.names,
+        values=cov.values.tolist(),
+        covariance=cov.covariance,
+        constants=DEFAULT_SET,
+    )
+    return {column.replace("_mmol_l", "_sd_mmol_l"): value for column, value in sd.items()}
 
 
 def has_ph(patient: PatientLabs) -> bool:
@@ -81,7 +110,9 @@ def chemistry_findings(patients: Sequence[PatientLabs]) -> list[tuple[Finding, .
     gas = np.array([has_ph(p) for p in patients])
     ph_assumed = np.isnan(measured_ph) & ~gas
     ph = np.where(ph_assumed, reference_ph, measured_ph)
-    result = speciate(composition_of(patients, ph=ph), throw=False).to_frame()
+    composition = composition_of(patients, ph=ph)
+    result = speciate(composition, throw=False).to_frame()
+    mg_sd = ionized_sd(composition)["mg_ionized_sd_mmol_l"]
     found: list[tuple[Finding, ...]] = []
     source = "docs/chemistry.md"
     for i, p in enumerate(patients):
@@ -97,6 +128,8 @@ def chemistry_findings(patients: Sequence[PatientLabs]) -> list[tuple[Finding, .
         note = _assumptions(p, bool(ph_assumed[i]))
         row = result.iloc[i]
         img = float(row["mg_ionized_mmol_l"])
+        half = _Z95 * float(mg_sd[i])
+        band = f"95 % calibration range {img - half:.2f}-{img + half:.2f} mmol/L"
         found.append(
             (
                 Finding(
@@ -106,7 +139,7 @@ def chemistry_findings(patients: Sequence[PatientLabs]) -> list[tuple[Finding, .
                     "mmol/L",
                     f"{ionized_category(img)} 0.45-0.60 mmol/L",
                     source,
-                    note,
+                    f"{note}; {band}",
                 ),
                 Finding(
                     "ca_ionized_estimated",

@@ -22,18 +22,20 @@ import typer
 from rich.table import Table
 
 from mgckd._atomic import write_bytes_atomic
-from mgckd.chemistry import CONSTANT_SETS, DEFAULT_SET, Speciation, speciate
+from mgckd.chemistry import CONSTANT_SETS, DEFAULT_SET, PlasmaComposition, Speciation, speciate
 from mgckd.cli._app import app
 from mgckd.cli._assess import read_with_warnings
-from mgckd.cli._chemistry import composition_of, missing_analytes
+from mgckd.cli._chemistry import composition_of, ionized_sd, missing_analytes
 from mgckd.cli._console import err, lab_option, out, print_json
 from mgckd.exceptions import UserInputError
 from mgckd.labs import PatientLabs
 
 _SHOWN = (
     ("ca_ionized_mmol_l", "ionized Ca", "mmol/L"),
+    ("ca_ionized_sd_mmol_l", "ionized Ca, SD (calibration)", "mmol/L"),
     ("ca_ionized_fraction", "ionized/total Ca", "1"),
     ("mg_ionized_mmol_l", "ionized Mg", "mmol/L"),
+    ("mg_ionized_sd_mmol_l", "ionized Mg, SD (calibration)", "mmol/L"),
     ("mg_ionized_fraction", "ionized/total Mg", "1"),
     ("ca_protein_bound_fraction", "protein-bound Ca", "1"),
     ("mg_protein_bound_fraction", "protein-bound Mg", "1"),
@@ -115,7 +117,7 @@ def speciate_command(
         patients = read_with_warnings(file)
     composition = composition_of(patients)
     result = speciate(composition, constants=constants, throw=file is None)
-    table = _table(patients, result, species=species)
+    table = _table(patients, result, composition, species=species)
     _warn_invalid(patients, result)
     if composition.assumed:
         err.print(
@@ -133,9 +135,20 @@ def speciate_command(
         out.print(f"{len(table)} rows written to {out_path}")
 
 
-def _table(patients: Sequence[PatientLabs], result: Speciation, *, species: bool) -> pd.DataFrame:
+def _table(
+    patients: Sequence[PatientLabs],
+    result: Speciation,
+    composition: PlasmaComposition,
+    *,
+    species: bool,
+) -> pd.DataFrame:
+    """The result's frame with patient ids and, for the calibrated ``plasma`` set, the SD of
+    ionized Mg and Ca from calibration uncertainty next to each."""
     frame = result.to_frame(species=species)
     frame.insert(0, "patient_id", [p.patient_id for p in patients])
+    if result.constants.name == DEFAULT_SET:
+        for column, sd in ionized_sd(composition).items():
+            frame.insert(list(frame.columns).index(column.replace("_sd", "")) + 1, column, sd)
     return frame
 
 
@@ -182,7 +195,8 @@ def _render(table: pd.DataFrame) -> None:
         shown.add_column("unit")
         shown.add_row("status", *table["status"], "")
         for column, label, unit in _SHOWN:
-            shown.add_row(label, *(f"{v:.4g}" for v in table[column]), unit)
+            if column in table:
+                shown.add_row(label, *(f"{v:.4g}" for v in table[column]), unit)
     else:
         brief = [(c, lbl, u) for c, lbl, u in _SHOWN if c in _BRIEF]
         shown = Table(title="Plasma speciation at 37 °C (all columns: --out or --json)")
