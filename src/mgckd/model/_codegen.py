@@ -1,0 +1,88 @@
+"""Generate vectorized numpy source from sympy expressions (common subexpressions shared).
+
+Every generated function takes arrays with one column per patient: states ``y`` (n_state, n),
+parameters ``p`` (n_par, n) and time ``t`` (a scalar or one value per patient, hours), and
+returns an array (n_output, n). The source refers to the array module as ``numpy``, so the same
+text runs with any module that speaks numpy's API.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from mgckd.model._declare import TIME
+
+GeneratedFunction = Callable[..., Any]
+
+_INDENT = "    "
+
+
+class _Printer(NumPyPrinter):  # type: ignore[misc]  # sympy is untyped
+    """numpy printer with fully qualified names (``numpy.exp``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": True, "inline": True})
+
+
+def function_source(
+    name: str,
+    arguments: Sequence[str],
+    bindings: Mapping[sympy.Symbol, str],
+    outputs: Sequence[sympy.Expr],
+    *,
+    columns: str,
+) -> str:
+    """Python source of ``def name(*arguments)`` returning `outputs` stacked as rows.
+
+    Parameters
+    ----------
+    name : function name.
+    arguments : its argument names (e.g. ``("t", "y", "p")``).
+    bindings : where each symbol comes from, e.g. ``{mg_plasma: "y[0]"}``; only symbols the
+        outputs use are bound.
+    outputs : one expression per output row.
+    columns : expression of the number of columns (patients), e.g. ``"y.shape[1]"``.
+    """
+    printer = _Printer()
+    replacements, reduced = sympy.cse(
+        list(outputs), symbols=sympy.numbered_symbols("_c"), optimizations="basic"
+    )
+    used: set[sympy.Symbol] = set()
+    for _, expression in replacements:
+        used |= expression.free_symbols
+    for expression in reduced:
+        used |= sympy.sympify(expression).free_symbols
+    lines = [f"def {name}({', '.join(arguments)}):"]
+    lines += [
+        f"{_INDENT}{symbol} = {source}"
+        for symbol, source in sorted(bindings.items(), key=lambda kv: str(kv[0]))
+        if symbol in used
+    ]
+    lines += [f"{_INDENT}{s} = {printer.doprint(e)}" for s, e in replacements]
+    lines.append(f"{_INDENT}out = numpy.empty(({len(outputs)}, {columns}))")
+    lines += [f"{_INDENT}out[{i}] = {printer.doprint(e)}" for i, e in enumerate(reduced)]
+    lines.append(f"{_INDENT}return out")
+    return "\n".join(lines)
+
+
+def state_bindings(species: Sequence[str], parameters: Sequence[str]) -> dict[sympy.Symbol, str]:
+    """Bindings of species to rows of ``y``, parameters to rows of ``p`` and time to ``t``."""
+    bindings = {sympy.Symbol(n): f"y[{i}]" for i, n in enumerate(species)}
+    bindings |= {sympy.Symbol(n): f"p[{i}]" for i, n in enumerate(parameters)}
+    bindings[TIME] = "t"
+    return bindings
+
+
+def build(source: str) -> dict[str, GeneratedFunction]:
+    """Execute generated `source` (with numpy bound to ``numpy``) and return the functions it
+    defines, by name."""
+    scope: dict[str, Any] = {"numpy": np, "functools": functools}
+    before = set(scope)
+    exec(compile(source, "<mgckd generated model>", "exec"), scope)  # our own generated text
+    return {k: v for k, v in scope.items() if k not in before and callable(v)}

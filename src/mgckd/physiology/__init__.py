@@ -1,0 +1,27 @@
+"""Whole-body physiology of Mg (and, to come, Ca and phosphate) in CKD, declared once with
+`mgckd.model`; the CKD course; the Peterson & Riggs 2010 peer. See docs/physiology.md.
+
+>>> from mgckd.physiology import GfrCourse
+>>> GfrCourse.constant(60.0).gfr_ml_min(1000.0).item()
+60.0
+"""
+
+from mgckd.physiology._ckd import GfrCourse, gfr_expression
+from mgckd.physiology._magnesium import MODEL_NAME, magnesium_model
+from mgckd.physiology._peterson import (
+    PeerTrajectory,
+    peterson_riggs_sbml,
+    peterson_riggs_source,
+    run_peterson_riggs,
+)
+
+__all__ = [
+    "MODEL_NAME",
+    "GfrCourse",
+    "PeerTrajectory",
+    "gfr_expression",
+    "magnesium_model",
+    "peterson_riggs_sbml",
+    "peterson_riggs_source",
+    "run_peterson_riggs",
+]

@@ -1,0 +1,195 @@
+"""Checks of the whole-body Mg model (`mgckd.physiology`): the mechanisms S0-3 and S0-4, and the
+rise of fractional Mg excretion as GFR falls.
+
+Every check compares steady states of one batch (one patient per condition, solved together)
+of a CKD patient (GFR `check_ckd_gfr_ml_min`); the conditions change one parameter each. The
+functions computing the responses take the changed values as arguments, so the tests can show
+that a check fails when the model's mechanism is reversed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mgckd._pint import quantity
+from mgckd.interventions import RENAL_EFFECTS, Drug
+from mgckd.model import compile_model
+from mgckd.params import parameters
+from mgckd.physiology import magnesium_model
+from mgckd.simulate import steady_state
+from mgckd.validate._checks import CheckResult, Verdict, check
+from mgckd.validate._claims import claim
+
+FloatArray = NDArray[np.float64]
+
+
+def _l_h(name: str) -> float:
+    return parameters()[name].to("L/h")
+
+
+def _per_h(name: str) -> float:
+    return parameters()[name].to("mmol/h")
+
+
+@dataclass(frozen=True)
+class SteadyStates:
+    """Plasma total Mg (mmol/L) and FEMg (%) at steady state, one value per condition."""
+
+    conditions: tuple[str, ...]
+    plasma_mg_mmol_l: FloatArray
+    fe_mg_percent: FloatArray
+
+    def of(self, condition: str) -> tuple[float, float]:
+        """(plasma Mg, FEMg) of one condition."""
+        i = self.conditions.index(condition)
+        return float(self.plasma_mg_mmol_l[i]), float(self.fe_mg_percent[i])
+
+
+def ckd_steady_states(conditions: Mapping[str, Mapping[str, float]]) -> SteadyStates:
+    """Steady states of the CKD check patient under each condition (parameter overrides, in the
+    model's units), solved as one batch."""
+    compiled = compile_model(magnesium_model())
+    gfr = _l_h("check_ckd_gfr_ml_min")
+    names = tuple(conditions)
+    p = compiled.parameter_array(
+        {"gfr_start_l_h": gfr, "gfr_floor_l_h": gfr}, n_patients=len(names)
+    )
+    for k, overrides in enumerate(conditions.values()):
+        for name, value in overrides.items():
+            p[compiled.parameters.index(name), k] = value
+    solved = steady_state(compiled, p)
+    rules = compiled.reported_rules(0.0, solved.states, p)
+    rule_names = compiled.model.rule_names
+    return SteadyStates(
+        conditions=names,
+        plasma_mg_mmol_l=rules[rule_names.index("plasma_mg_total_mmol_l")],
+        fe_mg_percent=rules[rule_names.index("fe_mg_percent")],
+    )
+
+
+def _on(drug: Drug) -> dict[str, float]:
+    parameter, value, _ = RENAL_EFFECTS[drug]
+    return {parameter: parameters()[value].to("1")}
+
+
+def s0_3_conditions(*, tubular_injury: float) -> dict[str, dict[str, float]]:
+    """The causes of hypomagnesemia of S0-3, each alone, beside the reference."""
+    registry = parameters()
+    diet = _per_h("diet_mg_mmol_d") * registry["check_restricted_diet_fraction"].to("1")
+    return {
+        "reference": {},
+        "restricted diet": {"diet_mg_mmol_h": diet},
+        "loop diuretic": _on(Drug.LOOP_DIURETIC),
+        "thiazide": _on(Drug.THIAZIDE),
+        "tubular injury": {"tubular_injury": tubular_injury},
+    }
+
+
+@check("S0-3")
+def causes_of_hypomagnesemia() -> CheckResult:
+    """Each cause lowers steady-state plasma Mg; renal ones raise FEMg."""
+    injury = parameters()["check_tubular_injury"].to("1")
+    states = ckd_steady_states(s0_3_conditions(tubular_injury=injury))
+    mg0, fe0 = states.of("reference")
+    c = claim("S0-3")
+    parts, ok = [], True
+    for condition in states.conditions[1:]:
+        mg, fe = states.of(condition)
+        ok &= c.judge(mg - mg0, sign=-1)
+        if condition != "restricted diet":
+            ok &= c.judge(fe - fe0, sign=+1)
+        parts.append(f"{condition}: Mg {mg - mg0:+.3f} mmol/L, FEMg {fe - fe0:+.1f} points")
+    return CheckResult(
+        model="; ".join(parts),
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail=(
+            f"steady states at GFR {parameters()['check_ckd_gfr_ml_min'].to('mL/min'):g} mL/min, "
+            f"reference Mg {mg0:.3f} mmol/L, FEMg {fe0:.1f} %; each cause alone"
+        ),
+    )
+
+
+def s0_4_response(*, tubular_injury: float) -> dict[str, float]:
+    """FEMg without and with tubular injury, and the rise of plasma Mg on the reference Mg
+    supplement in each."""
+    supplement = _per_h("mg_supplement_reference_mmol_d")
+    states = ckd_steady_states(
+        {
+            "intact": {},
+            "intact + Mg": {"supplement_mg_mmol_h": supplement},
+            "injured": {"tubular_injury": tubular_injury},
+            "injured + Mg": {"tubular_injury": tubular_injury, "supplement_mg_mmol_h": supplement},
+        }
+    )
+    (mg_i, fe_i), (mg_is, _) = states.of("intact"), states.of("intact + Mg")
+    (mg_j, fe_j), (mg_js, _) = states.of("injured"), states.of("injured + Mg")
+    return {
+        "fe_intact": fe_i,
+        "fe_injured": fe_j,
+        "rise_intact": mg_is - mg_i,
+        "rise_injured": mg_js - mg_j,
+    }
+
+
+@check("S0-4")
+def tubular_injury_and_mg_response() -> CheckResult:
+    """More tubular injury: higher FEMg, smaller rise of plasma Mg on a Mg supplement."""
+    c = claim("S0-4")
+    r = s0_4_response(tubular_injury=parameters()["check_tubular_injury"].to("1"))
+    ok = c.judge(r["fe_injured"] - r["fe_intact"], sign=+1) and c.judge(
+        r["rise_injured"] - r["rise_intact"], sign=-1
+    )
+    dose = parameters()["mg_supplement_reference_mmol_d"].to("mmol/d")
+    return CheckResult(
+        model=(
+            f"FEMg {r['fe_intact']:.1f} → {r['fe_injured']:.1f} %; Mg rise on {dose:g} mmol/d "
+            f"{r['rise_intact']:.3f} → {r['rise_injured']:.3f} mmol/L"
+        ),
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail=(
+            "steady states of the CKD check patient, intact vs injured tubules "
+            f"(injury {parameters()['check_tubular_injury'].to('1'):g}), without and with the "
+            "MAGiCAL-CKD Mg dose"
+        ),
+    )
+
+
+def femg_by_gfr(gfr_ml_min: FloatArray) -> SteadyStates:
+    """Steady-state plasma Mg and FEMg at each GFR (constant GFR, reference diet)."""
+    gfr = quantity(np.asarray(gfr_ml_min, dtype=float), "mL/min").to("L/h").magnitude
+    return ckd_steady_states(
+        {
+            f"GFR {g:g}": {"gfr_start_l_h": float(x), "gfr_floor_l_h": float(x)}
+            for g, x in zip(gfr_ml_min, gfr, strict=True)
+        }
+    )
+
+
+def rises_past(fe_mg_percent: FloatArray, floor_percent: float) -> bool:
+    """True when FEMg (listed from the highest GFR down) rises at every step and ends above
+    `floor_percent`."""
+    fe = np.asarray(fe_mg_percent, dtype=float)
+    return bool(np.all(np.diff(fe) > 0) and fe[-1] > floor_percent)
+
+
+@check("L-felsenfeld-2015-femg-rises")
+def femg_rises_as_gfr_falls() -> CheckResult:
+    """FEMg rises steadily as GFR falls, past 15 % at 15 mL/min."""
+    c = claim("L-felsenfeld-2015-femg-rises")
+    gfr = np.array([120.0, 90.0, 60.0, 45.0, 30.0, 15.0])
+    states = femg_by_gfr(gfr)
+    fe = states.fe_mg_percent
+    ok = rises_past(fe, c.published.item().value)
+    shown = ", ".join(f"{g:g}: {f:.1f} %" for g, f in zip(gfr, fe, strict=True))
+    return CheckResult(
+        model=f"FEMg at GFR 15 mL/min {fe[-1]:.1f} %",
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail=(
+            f"steady states, reference diet; FEMg by GFR (mL/min) {shown}; plasma Mg "
+            f"{states.plasma_mg_mmol_l[0]:.2f} → {states.plasma_mg_mmol_l[-1]:.2f} mmol/L"
+        ),
+    )
