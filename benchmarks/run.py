@@ -9,7 +9,11 @@ from __future__ import annotations
 import platform
 
 import chemistry  # benchmarks/chemistry.py, beside this file
+import cpp  # benchmarks/cpp.py, beside this file
 import numpy as np
+import outcomes  # benchmarks/outcomes.py, beside this file
+import physiology  # benchmarks/physiology.py, beside this file
+import t50  # benchmarks/t50.py, beside this file
 from timing import best_of  # benchmarks/timing.py, beside this file
 
 from mgckd._pint import registry
@@ -92,6 +96,10 @@ def main() -> None:
     for name, seconds, rate in conversion() + assessment():
         print(f"{name:45s} {seconds * 1e3:10.2f} ms   {rate}")
     chemistry.main()
+    physiology.main()
+    cpp.main()
+    t50.main()
+    outcomes.main()
 
 
 if __name__ == "__main__":

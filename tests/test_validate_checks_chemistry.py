@@ -15,8 +15,6 @@ IDS = [
     "L-normal-plasma-ionized-calcium",
     "L-normal-plasma-ionized-magnesium",
     "L-sakaguchi-2018-ionized-mg",
-    "S1-8",
-    "S0-13",
     "L-ise-ionized-mg-ph-slope",
 ]
 
@@ -38,13 +36,6 @@ def test_prevalences_are_judged_not_fitted(rows) -> None:  # type: ignore[no-unt
     assert row.verdict in (Verdict.PASS, Verdict.FAIL)  # a prediction: either may come out
     assert "virtual hemodialysis cohort of 118" in row.detail
     assert "% by total" in str(row.model)
-
-
-def test_partial_mechanisms_report_their_chemistry_half(rows) -> None:  # type: ignore[no-untyped-def]
-    assert rows["S1-8"].verdict is Verdict.PENDING
-    assert "MgHPO4" in rows["S1-8"].detail
-    assert rows["S0-13"].verdict is Verdict.PENDING
-    assert "hydroxyapatite SI" in rows["S0-13"].detail
 
 
 def test_virtual_cohort_follows_the_jsdt_distribution() -> None:

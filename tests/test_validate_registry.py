@@ -41,6 +41,9 @@ CALIBRATION_IDS = {
     "S0-22",
     "L-normal-plasma-ionized-calcium",
     "L-normal-plasma-ionized-magnesium",
+    "L-eelderink-2020-t50-general-population",
+    "L-bundy-2019-t50-ckd",
+    "L-lorenz-2017-t50-hemodialysis",
 }
 REQUIRED_IDS = {"S0-1", "S1-15"}
 

@@ -36,6 +36,12 @@ class TooFewEventsError(UserInputError):
     """An outcome has too few events (or non-events) for the model asked of it."""
 
 
+class OutsidePopulationError(UserInputError):
+    """A published effect size was asked of a patient outside the population it was published
+    for (e.g. a hemodialysis odds ratio for a patient not on dialysis); the message names the
+    patient, the population and the effect."""
+
+
 class SeparationError(UserInputError):
     """A logistic or Cox model cannot be estimated: the outcome is (quasi-)perfectly separated
     by a covariate or a category, so a ratio estimate would be infinite."""
@@ -43,6 +49,25 @@ class SeparationError(UserInputError):
 
 class SpeciationError(MgckdError):
     """Plasma speciation did not converge for a sample (`mgckd.chemistry.speciate`, throw=True)."""
+
+
+class ScenarioError(UserInputError):
+    """A simulation scenario (a scenario file, a schedule, per-patient overrides) is wrong; the
+    message names the field, the value and what is accepted."""
+
+
+class ModelDefinitionError(MgckdError):
+    """A declarative model (`mgckd.model.Model`) is inconsistent: an unknown symbol, a duplicate
+    name, a flux that creates or destroys an element, a cycle among rules. A bug in the model."""
+
+
+class SBMLExportError(MgckdError):
+    """A model, scenario or schedule holds something SBML cannot express (the message says what)."""
+
+
+class SimulationError(MgckdError):
+    """A simulation or steady-state solve failed for a patient (``throw=True``); the message names
+    the patient, the time and the reason."""
 
 
 class RegistryError(MgckdError):

@@ -111,6 +111,6 @@ def problem(name: str) -> Callable[[Callable[[], Problem]], Callable[[], Problem
 
 def problems() -> dict[str, Problem]:
     """Every registered calibration problem, built (one per module)."""
-    from mgckd.calibrate import problems_chemistry  # noqa: F401, PLC0415  (registers)
+    from mgckd.calibrate import problems_chemistry, problems_cpp  # noqa: F401, PLC0415
 
     return {name: build() for name, build in sorted(_PROBLEMS.items())}

@@ -40,7 +40,7 @@ def _note(fitted: ProblemFit) -> str:
     return (
         f"fitted by mgckd calibrate (problem {fitted.problem}) to "
         + ", ".join(fitted.calibrated_to)
-        + "; see docs/chemistry.md#calibration"
+        + f"; see docs/{fitted.problem}.md#calibration"
     )
 
 

@@ -19,7 +19,11 @@ from mgckd.cli import (  # noqa: F401  (registers commands)
     _meta,
     _params,
     _registry,
+    _risk,
+    _simulate,
     _speciate,
+    _t50,
+    _t50_simulate,
     _validate,
 )
 from mgckd.cli._app import app

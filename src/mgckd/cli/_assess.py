@@ -14,6 +14,7 @@ from rich.table import Table
 from mgckd.cli._app import app
 from mgckd.cli._chemistry import chemistry_findings
 from mgckd.cli._console import err, lab_option, out, print_json
+from mgckd.cli._outcomes import outcome_findings
 from mgckd.exceptions import MgckdWarning, UserInputError
 from mgckd.labs import Assessment, PatientLabs, assess, read_patients
 
@@ -124,10 +125,17 @@ def _patients(file: Path | None, facts: dict[str, Any], labs: dict[str, str]) ->
 
 
 def interpret(patients: list[PatientLabs]) -> list[Assessment]:
-    """The labs' assessment plus the plasma-chemistry estimates (ionized Mg and Ca, SIs)."""
+    """The labs' assessment plus the plasma-chemistry estimates (ionized Mg and Ca, SIs) and the
+    outcome context (published categories the patient falls in)."""
+    assessed = assess(patients)
     return [
-        replace(result, findings=result.findings + extra)
-        for result, extra in zip(assess(patients), chemistry_findings(patients), strict=True)
+        replace(result, findings=result.findings + extra + context)
+        for result, extra, context in zip(
+            assessed,
+            chemistry_findings(patients),
+            outcome_findings(patients, assessed),
+            strict=True,
+        )
     ]
 
 

@@ -21,12 +21,11 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from mgckd._atomic import write_bytes_atomic
 from mgckd.chemistry import CONSTANT_SETS, DEFAULT_SET, PlasmaComposition, Speciation, speciate
 from mgckd.cli._app import app
 from mgckd.cli._assess import read_with_warnings
 from mgckd.cli._chemistry import composition_of, ionized_sd, missing_analytes
-from mgckd.cli._console import err, lab_option, out, print_json
+from mgckd.cli._console import err, lab_option, out, print_json, write_table
 from mgckd.exceptions import UserInputError
 from mgckd.labs import PatientLabs
 
@@ -126,7 +125,7 @@ def speciate_command(
             markup=False,
         )
     if out_path is not None:
-        _write(table, out_path)
+        write_table(table, out_path)
     if as_json:
         print_json(table.replace({np.nan: None}).to_dict(orient="records"))
     elif out_path is None:
@@ -167,20 +166,6 @@ def _warn_invalid(patients: Sequence[PatientLabs], result: Speciation) -> None:
         err.print(f"  row {i + 1} ({patients[i].patient_id}): {reason}", markup=False)
     if failed.size > 20:
         err.print(f"  ... and {failed.size - 20} more", markup=False)
-
-
-def _write(table: pd.DataFrame, path: Path) -> None:
-    if not path.parent.is_dir():
-        raise UserInputError(f"--out {path}: directory {path.parent} does not exist")
-    data = (
-        table.to_csv(index=False).encode("utf-8")
-        if path.suffix == ".csv"
-        else table.to_parquet(index=False)
-    )
-    try:
-        write_bytes_atomic(path, data)
-    except OSError as error:
-        raise UserInputError(f"--out {path}: cannot write ({error.strerror})") from None
 
 
 _WIDE_UP_TO = 3  # samples shown side by side; more are shown one row each

@@ -1,5 +1,6 @@
-"""Checks of plasma speciation (`mgckd.chemistry`): S0-22, its held-out prevalences, the normal
-plasma calibration targets, and the speciation halves of S1-8 and S0-13.
+"""Checks of plasma speciation (`mgckd.chemistry`): S0-22, its held-out prevalences and the normal
+plasma calibration targets. (The speciation halves of S1-8 and S0-13 are checked with their CPP
+halves in ``checks_cpp.py``.)
 
 Calibration targets (S0-22's ionized fractions, normal ionized Ca and Mg) pass by construction:
 the calibration program fitted the albumin and uremic-anion constants to them, and the detail
@@ -18,7 +19,6 @@ from scipy.stats import norm
 from mgckd.chemistry import (
     PlasmaComposition,
     Speciation,
-    constant_set,
     reference_plasma,
     speciate,
 )
@@ -176,47 +176,5 @@ def ionized_mg_and_ca_fall_with_ph() -> CheckResult:
             f"reference normal plasma at pH {_PH_SPAN[0]:g} and {_PH_SPAN[1]:g} (total CO2 held); "
             "predicted, not fitted: the slopes follow from the albumin site's proton competition "
             "and the phosphate and carbonate equilibria"
-        ),
-    )
-
-
-@check("S1-8")
-def mg_phosphate_complexes_stronger_than_ca() -> CheckResult:
-    """The speciation half of S1-8; the pyrophosphate half waits for the CPP model."""
-    cs = constant_set("plasma")
-    pairs = (("CaHPO4", "MgHPO4"), ("CaPO4-", "MgPO4-"), ("CaH2PO4+", "MgH2PO4+"))
-    gaps = {mg: cs.log_k[cs.index(mg)] - cs.log_k[cs.index(ca)] for ca, mg in pairs}
-    text = ", ".join(f"{mg} {gap:+.2f}" for mg, gap in gaps.items())
-    if not all(gap > 0 for gap in gaps.values()):
-        return CheckResult(
-            model=text,
-            verdict=Verdict.FAIL,
-            detail="a Ca-phosphate complex is as strong as its Mg twin",
-        )
-    return CheckResult(
-        model=text,
-        verdict=Verdict.PENDING,
-        detail=(
-            "speciation half holds: log10 K at 37 °C of each Mg-phosphate complex above its Ca "
-            f"twin ({text}); pyrophosphate inhibition needs the CPP model (issue 4)"
-        ),
-    )
-
-
-@check("S0-13")
-def plasma_is_supersaturated() -> CheckResult:
-    """The chemistry half of S0-13: normal plasma is supersaturated with hydroxyapatite."""
-    result = speciate(reference_plasma("normal"))
-    si = float(result.saturation_indices["hydroxyapatite"][0])
-    if si <= 0:
-        return CheckResult(
-            model=si, verdict=Verdict.FAIL, detail="normal plasma is not supersaturated"
-        )
-    return CheckResult(
-        model=round(si, 2),
-        verdict=Verdict.PENDING,
-        detail=(
-            f"chemistry half holds: hydroxyapatite SI {si:.2f} > 0 in the reference normal "
-            "plasma; CPP maturation and calcification need issues 4 and 7"
         ),
     )
