@@ -14,6 +14,17 @@ from rich.table import Table
 from mgckd.cli._app import app
 from mgckd.cli._chemistry import chemistry_findings
 from mgckd.cli._console import err, lab_option, out, print_json
+from mgckd.cli._lab_flags import (
+    AlbuminFlag,
+    BicarbonateFlag,
+    CalciumFlag,
+    ChlorideFlag,
+    MagnesiumFlag,
+    PhFlag,
+    PhosphateFlag,
+    PotassiumFlag,
+    SodiumFlag,
+)
 from mgckd.cli._outcomes import outcome_findings
 from mgckd.exceptions import MgckdWarning, UserInputError
 from mgckd.labs import Assessment, PatientLabs, assess, read_patients
@@ -33,23 +44,23 @@ def assess_command(
     dialysis: Annotated[
         str | None, typer.Option("--dialysis", help="none, hemodialysis or peritoneal_dialysis")
     ] = None,
-    magnesium: Annotated[str | None, lab_option("2.1 mg/dL", "--mg", "--magnesium")] = None,
+    magnesium: MagnesiumFlag = None,
     magnesium_ionized: Annotated[
         str | None, lab_option("0.55 mmol/L", "--img", "--mg-ionized")
     ] = None,
-    calcium: Annotated[str | None, lab_option("9.2 mg/dL", "--ca", "--calcium")] = None,
+    calcium: CalciumFlag = None,
     calcium_ionized: Annotated[
         str | None, lab_option("1.2 mmol/L", "--ica", "--ca-ionized")
     ] = None,
-    phosphate: Annotated[str | None, lab_option("4.5 mg/dL", "--phosphate", "--pi")] = None,
-    albumin: Annotated[str | None, lab_option("4.0 g/dL", "--albumin")] = None,
+    phosphate: PhosphateFlag = None,
+    albumin: AlbuminFlag = None,
     creatinine: Annotated[str | None, lab_option("1.1 mg/dL", "--creatinine", "--scr")] = None,
-    bicarbonate: Annotated[str | None, lab_option("24 mmol/L", "--bicarbonate", "--hco3")] = None,
-    sodium: Annotated[str | None, lab_option("140 mmol/L", "--sodium", "--na")] = None,
-    potassium: Annotated[str | None, lab_option("4.5 mmol/L", "--potassium", "--k")] = None,
-    chloride: Annotated[str | None, lab_option("104 mmol/L", "--chloride", "--cl")] = None,
+    bicarbonate: BicarbonateFlag = None,
+    sodium: SodiumFlag = None,
+    potassium: PotassiumFlag = None,
+    chloride: ChlorideFlag = None,
     pth: Annotated[str | None, lab_option("65 pg/mL", "--pth")] = None,
-    ph: Annotated[str | None, lab_option("7.38", "--ph")] = None,
+    ph: PhFlag = None,
     urine_magnesium: Annotated[str | None, lab_option("4.0 mg/dL", "--urine-mg")] = None,
     urine_creatinine: Annotated[str | None, lab_option("80 mg/dL", "--urine-creatinine")] = None,
     urine_acr: Annotated[str | None, lab_option("30 mg/g", "--acr")] = None,

@@ -25,7 +25,22 @@ from mgckd.chemistry import CONSTANT_SETS, DEFAULT_SET, PlasmaComposition, Speci
 from mgckd.cli._app import app
 from mgckd.cli._assess import read_with_warnings
 from mgckd.cli._chemistry import composition_of, ionized_sd, missing_analytes
-from mgckd.cli._console import err, lab_option, out, print_json, write_table
+from mgckd.cli._console import err, out, print_json, write_table
+from mgckd.cli._lab_flags import (
+    AlbuminFlag,
+    BicarbonateFlag,
+    CalciumFlag,
+    ChlorideFlag,
+    CitrateFlag,
+    LactateFlag,
+    MagnesiumFlag,
+    Pco2Flag,
+    PhFlag,
+    PhosphateFlag,
+    PotassiumFlag,
+    SodiumFlag,
+    SulfateFlag,
+)
 from mgckd.exceptions import UserInputError
 from mgckd.labs import PatientLabs
 
@@ -53,19 +68,19 @@ def speciate_command(
         Path | None,
         typer.Argument(help="CSV/Parquet table, JSON or FHIR R4 bundle (see docs/inputs.md)."),
     ] = None,
-    calcium: Annotated[str | None, lab_option("9.2 mg/dL", "--ca", "--calcium")] = None,
-    magnesium: Annotated[str | None, lab_option("2.1 mg/dL", "--mg", "--magnesium")] = None,
-    phosphate: Annotated[str | None, lab_option("4.5 mg/dL", "--phosphate", "--pi")] = None,
-    albumin: Annotated[str | None, lab_option("4.0 g/dL", "--albumin")] = None,
-    ph: Annotated[str | None, lab_option("7.38", "--ph")] = None,
-    bicarbonate: Annotated[str | None, lab_option("24 mmol/L", "--bicarbonate", "--hco3")] = None,
-    pco2: Annotated[str | None, lab_option("40 mmHg", "--pco2")] = None,
-    sodium: Annotated[str | None, lab_option("140 mmol/L", "--sodium", "--na")] = None,
-    potassium: Annotated[str | None, lab_option("4.5 mmol/L", "--potassium", "--k")] = None,
-    chloride: Annotated[str | None, lab_option("104 mmol/L", "--chloride", "--cl")] = None,
-    sulfate: Annotated[str | None, lab_option("0.5 mmol/L", "--sulfate")] = None,
-    citrate: Annotated[str | None, lab_option("0.1 mmol/L", "--citrate")] = None,
-    lactate: Annotated[str | None, lab_option("1.0 mmol/L", "--lactate")] = None,
+    calcium: CalciumFlag = None,
+    magnesium: MagnesiumFlag = None,
+    phosphate: PhosphateFlag = None,
+    albumin: AlbuminFlag = None,
+    ph: PhFlag = None,
+    bicarbonate: BicarbonateFlag = None,
+    pco2: Pco2Flag = None,
+    sodium: SodiumFlag = None,
+    potassium: PotassiumFlag = None,
+    chloride: ChlorideFlag = None,
+    sulfate: SulfateFlag = None,
+    citrate: CitrateFlag = None,
+    lactate: LactateFlag = None,
     constants: Annotated[
         str, typer.Option("--constants", help=f"constant set: {', '.join(sorted(CONSTANT_SETS))}")
     ] = DEFAULT_SET,

@@ -22,6 +22,21 @@ from mgckd._pint import quantity
 from mgckd.cli._assess import read_with_warnings
 from mgckd.cli._chemistry import REQUIRED, composition_of, has_ph
 from mgckd.cli._console import err, lab_option, out, print_json
+from mgckd.cli._lab_flags import (
+    AlbuminFlag,
+    BicarbonateFlag,
+    CalciumFlag,
+    ChlorideFlag,
+    CitrateFlag,
+    LactateFlag,
+    MagnesiumFlag,
+    Pco2Flag,
+    PhFlag,
+    PhosphateFlag,
+    PotassiumFlag,
+    SodiumFlag,
+    SulfateFlag,
+)
 from mgckd.cli._meta import save_figure
 from mgckd.cli._t50 import _output_directory, t50_app
 from mgckd.exceptions import UserInputError
@@ -87,19 +102,19 @@ def simulate_command(
         Path | None,
         typer.Argument(help="CSV/Parquet table, JSON or FHIR R4 bundle (see docs/inputs.md)."),
     ] = None,
-    calcium: Annotated[str | None, lab_option("9.2 mg/dL", "--ca", "--calcium")] = None,
-    magnesium: Annotated[str | None, lab_option("2.1 mg/dL", "--mg", "--magnesium")] = None,
-    phosphate: Annotated[str | None, lab_option("4.5 mg/dL", "--phosphate", "--pi")] = None,
-    albumin: Annotated[str | None, lab_option("4.0 g/dL", "--albumin")] = None,
-    ph: Annotated[str | None, lab_option("7.38", "--ph")] = None,
-    bicarbonate: Annotated[str | None, lab_option("24 mmol/L", "--bicarbonate", "--hco3")] = None,
-    pco2: Annotated[str | None, lab_option("40 mmHg", "--pco2")] = None,
-    sodium: Annotated[str | None, lab_option("140 mmol/L", "--sodium", "--na")] = None,
-    potassium: Annotated[str | None, lab_option("4.5 mmol/L", "--potassium", "--k")] = None,
-    chloride: Annotated[str | None, lab_option("104 mmol/L", "--chloride", "--cl")] = None,
-    sulfate: Annotated[str | None, lab_option("0.5 mmol/L", "--sulfate")] = None,
-    citrate: Annotated[str | None, lab_option("0.1 mmol/L", "--citrate")] = None,
-    lactate: Annotated[str | None, lab_option("1.0 mmol/L", "--lactate")] = None,
+    calcium: CalciumFlag = None,
+    magnesium: MagnesiumFlag = None,
+    phosphate: PhosphateFlag = None,
+    albumin: AlbuminFlag = None,
+    ph: PhFlag = None,
+    bicarbonate: BicarbonateFlag = None,
+    pco2: Pco2Flag = None,
+    sodium: SodiumFlag = None,
+    potassium: PotassiumFlag = None,
+    chloride: ChlorideFlag = None,
+    sulfate: SulfateFlag = None,
+    citrate: CitrateFlag = None,
+    lactate: LactateFlag = None,
     fetuin_a: Annotated[str | None, lab_option("0.45 g/L", "--fetuin-a")] = None,
     pyrophosphate: Annotated[str | None, lab_option("3.0 umol/L", "--pyrophosphate")] = None,
     out_dir: Annotated[
