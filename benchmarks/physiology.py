@@ -1,5 +1,6 @@
-"""Whole-body Mg model benchmarks: one patient for 2 years, and batches of patients, with the
-native solvers and with libroadrunner on the exported SBML, in the same run.
+"""Whole-body model (Mg, Ca, phosphate, hormones) benchmarks: one patient for 2 years, and
+batches of patients, with the native solvers and with libroadrunner on the exported SBML, in
+the same run.
 
 Run with ``make bench`` (all benchmarks) or ``.venv/bin/python benchmarks/physiology.py``. The
 scenario: the published CKD course (Riggs 2012: GFR 100 → 10 mL/min at 0.27/year) with Mg oxide
@@ -20,7 +21,7 @@ from timing import best_of  # benchmarks/timing.py, beside this file
 from mgckd._pint import quantity
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import compile_model
-from mgckd.physiology import GfrCourse, magnesium_model
+from mgckd.physiology import GfrCourse, whole_body_model
 from mgckd.simulate import Rodas4, Scenario, ScipySolver, export_sbml, simulate
 from mgckd.simulate._simulate import initial_states
 
@@ -54,7 +55,7 @@ def scenario(n_patients: int, years: float) -> Scenario:
 
 def one_patient() -> list[tuple[str, float, str]]:
     """One patient, 2 years: Rodas4, SciPy BDF, libroadrunner on the exported SBML."""
-    model = magnesium_model()
+    model = whole_body_model()
     start = time.perf_counter()
     compile_model(model)
     compile_s = time.perf_counter() - start
@@ -62,7 +63,7 @@ def one_patient() -> list[tuple[str, float, str]]:
     times = np.linspace(0.0, one.duration_h, SAVES)
     native = simulate(model, one, save_at=times)
     rows = [
-        ("compile the Mg model (sympy → numpy, once)", compile_s, ""),
+        ("compile the whole-body model (sympy → numpy, once)", compile_s, ""),
         (
             "1 patient × 2 years, Rodas4 (incl. steady state)",
             best_of(lambda: simulate(model, one, save_at=times), REPEATS),
@@ -106,7 +107,7 @@ def one_patient() -> list[tuple[str, float, str]]:
 def batches() -> list[tuple[str, float, str]]:
     """Batches of patients for 1 year: Rodas4 (one vectorized solve), SciPy BDF on the
     flattened batch, libroadrunner one patient after another."""
-    model = magnesium_model()
+    model = whole_body_model()
     rows = []
     for n in BATCHES:
         batch = scenario(n, 1.0)
@@ -154,7 +155,7 @@ def batches() -> list[tuple[str, float, str]]:
 
 def main() -> None:
     """Run every physiology benchmark and print a table."""
-    print(f"\nwhole-body Mg model ({platform.machine()}, Python {platform.python_version()})")
+    print(f"\nwhole-body model ({platform.machine()}, Python {platform.python_version()})")
     for name, seconds, note in one_patient() + batches():
         print(f"{name:62s} {seconds * 1e3:10.1f} ms   {note}")
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import platform
 
+import calcification  # benchmarks/calcification.py, beside this file
 import chemistry  # benchmarks/chemistry.py, beside this file
 import cpp  # benchmarks/cpp.py, beside this file
+import dialysis  # benchmarks/dialysis.py, beside this file
 import numpy as np
 import outcomes  # benchmarks/outcomes.py, beside this file
 import physiology  # benchmarks/physiology.py, beside this file
+import populations  # benchmarks/populations.py, beside this file
 import t50  # benchmarks/t50.py, beside this file
 from timing import best_of  # benchmarks/timing.py, beside this file
 
@@ -97,9 +100,12 @@ def main() -> None:
         print(f"{name:45s} {seconds * 1e3:10.2f} ms   {rate}")
     chemistry.main()
     physiology.main()
+    dialysis.main()
     cpp.main()
     t50.main()
     outcomes.main()
+    calcification.main()
+    populations.main([])
 
 
 if __name__ == "__main__":

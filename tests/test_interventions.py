@@ -66,12 +66,52 @@ def test_diuretics_switch_a_renal_parameter_on_and_off() -> None:
     ]
 
 
-@pytest.mark.parametrize("drug", ["sevelamer", "calcitriol", "cinacalcet", "calcium_carbonate"])
-def test_drugs_of_modules_not_built_are_refused_by_name(drug: str) -> None:
-    with pytest.raises(
-        ScenarioError, match=rf"interventions\[0\]\.drug: {drug} is not simulated yet"
-    ):
-        intervention_schedule([Intervention(drug=drug)], duration_h=10.0)
+def test_binders_add_binding_capacity_by_their_relative_coefficient() -> None:
+    calcium = Intervention(drug="calcium_carbonate", dose_mg=1000).per_dose()
+    sevelamer = Intervention(drug="sevelamer", dose_mg=1000).per_dose()
+    assert sevelamer["binder_pi_capacity_mmol_h"] == pytest.approx(
+        0.75 * calcium["binder_pi_capacity_mmol_h"]
+    )
+    assert calcium["supplement_ca_mmol_h"] == pytest.approx(1000 / 100.086, rel=1e-4)
+    assert "supplement_ca_mmol_h" not in sevelamer
+
+
+def test_calcium_acetate_magnesium_carbonate_carries_both_metals() -> None:
+    dose = Intervention(drug="calcium_acetate_magnesium_carbonate", dose_mg=435).per_dose()
+    assert dose["supplement_ca_mmol_h"] == pytest.approx(435 / 158.166, rel=1e-4)
+    assert dose["supplement_mg_mmol_h"] == pytest.approx(235 / 84.313, rel=1e-3)
+
+
+def test_calcitriol_and_cinacalcet_schedules() -> None:
+    events = intervention_schedule(
+        [
+            Intervention(drug="calcitriol", dose_ug=0.25, start_day=1),
+            Intervention(drug="cinacalcet", start_day=2, stop_day=3),
+        ],
+        duration_h=240.0,
+    )
+    by_parameter = {(e.parameter, e.at_h): float(e.values[0]) for e in events}  # type: ignore[union-attr]
+    assert by_parameter[("calcitriol_dose_pmol_h", 24.0)] == pytest.approx(
+        0.25e6 / 416.65 * 0.7 / 24, rel=1e-4
+    )
+    assert by_parameter[("calcimimetic_ca_equivalent_mmol_l", 48.0)] == 0.5
+    assert by_parameter[("calcimimetic_ca_equivalent_mmol_l", 72.0)] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"drug": "sevelamer"}, "sevelamer needs dose_mg"),
+        ({"drug": "calcitriol"}, "calcitriol needs dose_ug"),
+        ({"drug": "cinacalcet", "dose_mg": 30}, "cinacalcet takes no dose_mg"),
+        ({"drug": "sevelamer", "dose_mg": 800, "delivery": "doses"}, "delivery 'doses'"),
+    ],
+)
+def test_doses_that_do_not_fit_the_drug_are_refused(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Intervention.model_validate(fields)
 
 
 @pytest.mark.parametrize(

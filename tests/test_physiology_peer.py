@@ -81,4 +81,7 @@ def test_side_by_side_runs_both_models_under_one_course() -> None:
     frame = side_by_side(course, times)
     assert frame["gfr_ml_min"].iloc[-1] == pytest.approx(course.gfr_ml_min(THREE_YEARS_H))
     assert frame["peer_pth_pmol_l"].iloc[-1] > frame["peer_pth_pmol_l"].iloc[0]
-    assert frame["mgckd_fe_mg_percent"].iloc[-1] > frame["mgckd_fe_mg_percent"].iloc[0]
+    for column in ("pth_pmol_l", "calcitriol_pmol_l"):  # both models: PTH up, calcitriol down
+        peer, ours = frame[f"peer_{column}"], frame[f"mgckd_plasma_{column}"]
+        assert np.sign(peer.iloc[-1] - peer.iloc[0]) == np.sign(ours.iloc[-1] - ours.iloc[0])
+    assert frame["mgckd_plasma_fgf23_relative"].iloc[-1] > 1.5

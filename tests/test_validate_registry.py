@@ -44,6 +44,10 @@ CALIBRATION_IDS = {
     "L-eelderink-2020-t50-general-population",
     "L-bundy-2019-t50-ckd",
     "L-lorenz-2017-t50-hemodialysis",
+    "L-hd-cohorts-predialysis-mg",
+    "L-hd-phosphate-removal-per-session",
+    "L-sakaguchi-2019-ckd-serum-mg",
+    "L-tschirner-ckd-calcium-normal",
 }
 REQUIRED_IDS = {"S0-1", "S1-15"}
 

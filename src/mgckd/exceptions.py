@@ -56,6 +56,11 @@ class ScenarioError(UserInputError):
     message names the field, the value and what is accepted."""
 
 
+class NotAvailableError(UserInputError):
+    """A cohort or trial asks for a part of mgckd that is not built yet (an endpoint, an arm's
+    treatment, a model): the message names the part and the package or issue that brings it."""
+
+
 class ModelDefinitionError(MgckdError):
     """A declarative model (`mgckd.model.Model`) is inconsistent: an unknown symbol, a duplicate
     name, a flux that creates or destroys an element, a cycle among rules. A bug in the model."""

@@ -8,7 +8,7 @@ the program produces. From the shell: ``mgckd calibrate [--check]``.
 
 >>> from mgckd.calibrate import problems
 >>> sorted(problems())
-['chemistry', 'cpp']
+['calcification', 'chemistry', 'cpp', 'dialysis', 'physiology']
 """
 
 from mgckd.calibrate._fit import ProblemFit, TargetFit, fit, target_scale

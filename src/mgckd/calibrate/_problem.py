@@ -111,6 +111,12 @@ def problem(name: str) -> Callable[[Callable[[], Problem]], Callable[[], Problem
 
 def problems() -> dict[str, Problem]:
     """Every registered calibration problem, built (one per module)."""
-    from mgckd.calibrate import problems_chemistry, problems_cpp  # noqa: F401, PLC0415
+    from mgckd.calibrate import (  # noqa: F401, PLC0415
+        problems_calcification,
+        problems_chemistry,
+        problems_cpp,
+        problems_dialysis,
+        problems_physiology,
+    )
 
     return {name: build() for name, build in sorted(_PROBLEMS.items())}

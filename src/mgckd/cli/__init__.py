@@ -14,8 +14,10 @@ import pydantic
 from mgckd.cli import (  # noqa: F401  (registers commands)
     _assess,
     _calibrate,
+    _cohort,
     _convert,
     _demo,
+    _dialysate,
     _meta,
     _params,
     _registry,
@@ -24,6 +26,7 @@ from mgckd.cli import (  # noqa: F401  (registers commands)
     _speciate,
     _t50,
     _t50_simulate,
+    _trial,
     _validate,
 )
 from mgckd.cli._app import app

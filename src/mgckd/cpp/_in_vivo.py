@@ -50,6 +50,7 @@ class InVivoCPP:
     maturation_half_time_h : time for plasma to convert half of a CPP1 pool into CPP2, h.
     relative_cpp2_formation : t½ of the reference normal plasma / this t½: how much faster this
         plasma makes CPP2 from the same CPP1 (1 = reference normal plasma).
+    magnesium_ionized_mmol_l : the plasma's free Mg²⁺ (speciated), the Mg of the inhibition, mmol/L.
     """
 
     serum: Serum
@@ -60,6 +61,7 @@ class InVivoCPP:
     growth_rate_per_min: FloatArray
     maturation_half_time_h: FloatArray
     relative_cpp2_formation: FloatArray
+    magnesium_ionized_mmol_l: FloatArray
 
     def __len__(self) -> int:
         return len(self.serum)
@@ -85,6 +87,7 @@ class InVivoCPP:
                 "growth_rate_per_min": self.growth_rate_per_min,
                 "maturation_half_time_h": self.maturation_half_time_h,
                 "relative_cpp2_formation": self.relative_cpp2_formation,
+                "magnesium_ionized_mmol_l": self.magnesium_ionized_mmol_l,
                 "fetuin_a_g_l": self.serum.fetuin_a_g_l,
                 "pyrophosphate_umol_l": self.serum.pyrophosphate_umol_l,
             }
@@ -93,18 +96,17 @@ class InVivoCPP:
 
 def _half_time_h(
     sample: Serum, params: KineticParameters
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(SI HAP, SI ACP, f, ln k_n, k_g, t½ in h) of the samples' plasma."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(SI HAP, SI ACP, f, ln k_n, k_g, t½ in h, free Mg²⁺) of the samples' plasma."""
     result = speciate(sample.composition)
     si = result.saturation_indices
-    f = inhibition_factor(
-        result.magnesium_ionized_mmol_l, sample.fetuin_a_g_l, sample.pyrophosphate_umol_l, params
-    )
+    mg_ionized = result.magnesium_ionized_mmol_l
+    f = inhibition_factor(mg_ionized, sample.fetuin_a_g_l, sample.pyrophosphate_umol_l, params)
     ln_s = si[CRYSTALLINE] * _LN10 / phase_stoichiometry(CRYSTALLINE).ions
     ln_kn = ln_nucleation_rate(ln_s, params) + np.log(f)
     kg = params.growth_rate_per_min * f
     half = half_conversion_time_min(ln_kn, kg) / _MIN_PER_H
-    return si[CRYSTALLINE], si[AMORPHOUS], f, ln_kn, kg, half
+    return si[CRYSTALLINE], si[AMORPHOUS], f, ln_kn, kg, half, mg_ionized
 
 
 def in_vivo_cpp(sample: Serum, *, params: KineticParameters | None = None) -> InVivoCPP:
@@ -142,8 +144,8 @@ def in_vivo_cpp(sample: Serum, *, params: KineticParameters | None = None) -> In
         first = int(np.flatnonzero(invalid)[0])
         where = f"sample {first}: " if len(sample) > 1 else ""
         raise UserInputError(f"{where}{sample.problem(first)}")
-    si_hap, si_acp, f, ln_kn, kg, half = _half_time_h(sample, params)
-    reference = _half_time_h(reference_serum("normal"), params)[-1]
+    si_hap, si_acp, f, ln_kn, kg, half, mg_ionized = _half_time_h(sample, params)
+    reference = _half_time_h(reference_serum("normal"), params)[5]
     return InVivoCPP(
         serum=sample,
         si_hydroxyapatite=si_hap,
@@ -153,4 +155,5 @@ def in_vivo_cpp(sample: Serum, *, params: KineticParameters | None = None) -> In
         growth_rate_per_min=kg,
         maturation_half_time_h=half,
         relative_cpp2_formation=reference / half,
+        magnesium_ionized_mmol_l=mg_ionized,
     )

@@ -6,12 +6,23 @@
 """
 
 from mgckd.interventions._catalogue import (
+    BINDERS,
     MG_SALTS,
-    PENDING,
+    PARAMETER_EFFECTS,
     RENAL_EFFECTS,
+    SALT_CONTENT,
     Drug,
     Intervention,
     intervention_schedule,
 )
 
-__all__ = ["MG_SALTS", "PENDING", "RENAL_EFFECTS", "Drug", "Intervention", "intervention_schedule"]
+__all__ = [
+    "BINDERS",
+    "MG_SALTS",
+    "PARAMETER_EFFECTS",
+    "RENAL_EFFECTS",
+    "SALT_CONTENT",
+    "Drug",
+    "Intervention",
+    "intervention_schedule",
+]

@@ -1,9 +1,11 @@
 """The drugs mgckd knows, what each does to the physiology model, and their schedules.
 
-Mg salts add elemental Mg to the gut lumen (the salt mass times the Mg fraction of its formula,
-from the registry's molar masses), either as a daily average (a supplement rate) or as discrete
-doses. Diuretics change renal parameters while they are taken. Drugs whose action lives in a
-module not built yet (Ca, phosphate, PTH, calcitriol) are refused with a message saying so.
+Salts add their Ca or Mg to the gut lumen (the salt mass over its molar mass, from the registry),
+as a daily average (a supplement rate) or, for Mg salts, as discrete doses. Phosphate binders add
+gut binding capacity: grams × the binder's relative binding coefficient (Daugirdas 2011) × the
+phosphate one gram of calcium carbonate binds. Oral calcitriol adds to plasma calcitriol;
+calcimimetics add a Ca-equivalent agonist at the parathyroid CaSR; diuretics change renal
+parameters while taken. See docs/physiology.md#interventions.
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mgckd._pint import quantity
-from mgckd.exceptions import ScenarioError
 from mgckd.model import Dose, Event, SetParameter
 from mgckd.params import parameters
 
-_SUPPLEMENT = "supplement_mg_mmol_h"
 _GUT = "mg_gut"
 
 
 class Drug(StrEnum):
-    """Interventions of issue 5; those marked pending need modules not built yet."""
+    """The interventions of issue 5."""
 
     MAGNESIUM_OXIDE = "magnesium_oxide"
     MAGNESIUM_HYDROXIDE = "magnesium_hydroxide"
@@ -37,13 +37,6 @@ class Drug(StrEnum):
     CALCITRIOL = "calcitriol"
     CINACALCET = "cinacalcet"
 
-
-MG_SALTS: dict[Drug, str] = {
-    Drug.MAGNESIUM_OXIDE: "molar_mass_magnesium_oxide",
-    Drug.MAGNESIUM_HYDROXIDE: "molar_mass_magnesium_hydroxide",
-    Drug.MAGNESIUM_CARBONATE: "molar_mass_magnesium_carbonate",
-}
-"""Mg salts and the registry name of their molar mass (one Mg per formula unit)."""
 
 RENAL_EFFECTS: dict[Drug, tuple[str, str, str]] = {
     Drug.LOOP_DIURETIC: (
@@ -59,14 +52,43 @@ RENAL_EFFECTS: dict[Drug, tuple[str, str, str]] = {
 }
 """Drugs acting on the kidney: (model parameter, registry value on, registry value off)."""
 
-PENDING: dict[Drug, str] = {
-    Drug.CALCIUM_ACETATE_MAGNESIUM_CARBONATE: "its calcium and phosphate-binding action needs "
-    "the Ca and phosphate modules",
-    Drug.CALCIUM_CARBONATE: "it needs the Ca and phosphate modules",
-    Drug.SEVELAMER: "it needs the phosphate module (gut binding)",
-    Drug.CALCITRIOL: "it needs the calcitriol/PTH module",
-    Drug.CINACALCET: "it needs the PTH module (parathyroid CaSR)",
+PARAMETER_EFFECTS: dict[Drug, tuple[str, str, str]] = {
+    **RENAL_EFFECTS,
+    Drug.CINACALCET: (
+        "calcimimetic_ca_equivalent_mmol_l",
+        "cinacalcet_ca_equivalent",
+        "calcimimetic_ca_equivalent_none",
+    ),
 }
+"""Drugs acting through a model parameter while taken: (parameter, value on, value off)."""
+
+SALT_CONTENT: dict[Drug, tuple[tuple[str, str, str], ...]] = {
+    Drug.MAGNESIUM_OXIDE: (("supplement_mg_mmol_h", "molar_mass_magnesium_oxide", "1"),),
+    Drug.MAGNESIUM_HYDROXIDE: (("supplement_mg_mmol_h", "molar_mass_magnesium_hydroxide", "1"),),
+    Drug.MAGNESIUM_CARBONATE: (("supplement_mg_mmol_h", "molar_mass_magnesium_carbonate", "1"),),
+    Drug.CALCIUM_CARBONATE: (("supplement_ca_mmol_h", "molar_mass_calcium_carbonate", "1"),),
+    Drug.CALCIUM_ACETATE_MAGNESIUM_CARBONATE: (
+        ("supplement_ca_mmol_h", "molar_mass_calcium_acetate", "1"),
+        ("supplement_mg_mmol_h", "molar_mass_magnesium_carbonate", "calmag_mgco3_per_ca_acetate"),
+    ),
+}
+"""Salts: (supplement parameter, registry molar mass, registry mass of this salt per mg of the
+dose) for each element they carry; one metal per formula unit."""
+
+BINDERS: dict[Drug, str] = {
+    Drug.CALCIUM_CARBONATE: "binding_coefficient_calcium_carbonate",
+    Drug.CALCIUM_ACETATE_MAGNESIUM_CARBONATE: "binding_coefficient_calcium_acetate",
+    Drug.SEVELAMER: "binding_coefficient_sevelamer",
+}
+"""Phosphate binders (besides Mg salts, which the model binds through their Mg): registry name
+of their relative binding coefficient per gram of the dose (calcium carbonate = 1)."""
+
+MG_SALTS = {
+    drug for drug, content in SALT_CONTENT.items() if content[0][0] == "supplement_mg_mmol_h"
+}
+"""Drugs whose dose is elemental Mg only (deliverable as discrete doses)."""
+
+_DOSED = frozenset(SALT_CONTENT) | frozenset(BINDERS)
 
 
 class Intervention(BaseModel):
@@ -75,7 +97,9 @@ class Intervention(BaseModel):
     Attributes
     ----------
     drug : which drug.
-    dose_mg : mass of the salt per dose, mg (Mg salts only).
+    dose_mg : mass per dose, mg: of the salt (salts), of the binder (sevelamer), of calcium
+        acetate (calcium acetate/magnesium carbonate, whose MgCO3 follows in the tablet's ratio).
+    dose_ug : calcitriol per dose, µg.
     doses_per_day : doses a day.
     start_day, stop_day : when it is taken, days from the start (stop_day None: to the end).
     delivery : ``daily_average`` (a constant supplement rate: the right choice over months)
@@ -86,6 +110,7 @@ class Intervention(BaseModel):
 
     drug: Drug
     dose_mg: Annotated[float, Field(gt=0)] | None = None
+    dose_ug: Annotated[float, Field(gt=0)] | None = None
     doses_per_day: Annotated[int, Field(ge=1, le=24)] = 1
     start_day: Annotated[float, Field(ge=0)] = 0.0
     stop_day: Annotated[float, Field(gt=0)] | None = None
@@ -95,18 +120,52 @@ class Intervention(BaseModel):
     def _consistent(self) -> Self:
         if self.stop_day is not None and self.stop_day <= self.start_day:
             raise ValueError(f"stop_day {self.stop_day} must be after start_day {self.start_day}")
-        if self.drug in MG_SALTS and self.dose_mg is None:
-            raise ValueError(f"{self.drug.value} needs dose_mg (mg of the salt per dose)")
-        if self.drug not in MG_SALTS and self.dose_mg is not None:
-            raise ValueError(f"{self.drug.value} takes no dose_mg (its effect is a fixed size)")
+        if (self.drug in _DOSED) != (self.dose_mg is not None):
+            raise ValueError(
+                f"{self.drug.value} needs dose_mg (mg per dose)"
+                if self.drug in _DOSED
+                else f"{self.drug.value} takes no dose_mg"
+            )
+        if (self.drug is Drug.CALCITRIOL) != (self.dose_ug is not None):
+            raise ValueError(
+                "calcitriol needs dose_ug (µg per dose)"
+                if self.drug is Drug.CALCITRIOL
+                else f"{self.drug.value} takes no dose_ug"
+            )
+        if self.delivery == "doses" and self.drug not in MG_SALTS:
+            raise ValueError(
+                f"delivery 'doses' is for Mg salts; give {self.drug.value} as a daily_average"
+            )
         return self
 
     def mg_per_dose_mmol(self) -> float:
-        """Elemental Mg per dose, mmol (0 for a drug that is not a Mg salt)."""
-        if self.drug not in MG_SALTS or self.dose_mg is None:
-            return 0.0
-        molar_mass = parameters()[MG_SALTS[self.drug]].quantity
-        return float((quantity(self.dose_mg, "mg") / molar_mass).to("mmol").magnitude)
+        """Elemental Mg per dose, mmol (0 for a drug without Mg)."""
+        return self.per_dose().get("supplement_mg_mmol_h", 0.0)
+
+    def per_dose(self) -> dict[str, float]:
+        """What one dose adds, by model parameter, in the parameter's unit × hours (mmol of Mg or
+        Ca, mmol of phosphate binding at the reference diet, pmol of calcitriol)."""
+        registry = parameters()
+        out: dict[str, float] = {}
+        dose = quantity(self.dose_mg or 0.0, "mg")
+        for parameter, molar_mass, mass_ratio in SALT_CONTENT.get(self.drug, ()):
+            ratio = registry[mass_ratio].to("1") if mass_ratio != "1" else 1.0
+            amount = (dose * ratio / registry[molar_mass].quantity).to("mmol").magnitude
+            out[parameter] = out.get(parameter, 0.0) + float(amount)
+        if self.drug in BINDERS:
+            per_gram = registry["binding_calcium_carbonate_mmol_per_g"].to("mmol/g")
+            grams = dose.to("g").magnitude
+            out["binder_pi_capacity_mmol_h"] = (
+                grams * registry[BINDERS[self.drug]].to("1") * per_gram
+            )
+        if self.drug is Drug.CALCITRIOL and self.dose_ug is not None:
+            mass = quantity(self.dose_ug, "ug") * registry["calcitriol_oral_bioavailability"].to(
+                "1"
+            )
+            out["calcitriol_dose_pmol_h"] = float(
+                (mass / registry["molar_mass_calcitriol"].quantity).to("pmol").magnitude
+            )
+        return out
 
     def window_h(self, duration_h: float) -> tuple[float, float]:
         """Start and stop in hours, the stop capped at `duration_h`."""
@@ -124,42 +183,39 @@ def intervention_schedule(
 ) -> tuple[Event, ...]:
     """The schedule of events that gives the model these interventions.
 
-    Raises
-    ------
-    ScenarioError
-        Naming the intervention (by position) whose drug needs a module not built yet.
+    Daily-average contributions of several drugs to one parameter add up.
     """
     events: list[Event] = []
-    rate_changes: dict[float, float] = {}
+    rate_changes: dict[str, dict[float, float]] = {}
     hours = _hours_per_day()
-    for index, item in enumerate(interventions):
-        if item.drug in PENDING:
-            raise ScenarioError(
-                f"interventions[{index}].drug: {item.drug.value} is not simulated yet: "
-                f"{PENDING[item.drug]} of the physiology model (issue 5, pending)"
-            )
+    for item in interventions:
         start, stop = item.window_h(duration_h)
         if start >= duration_h:
             continue
-        if item.drug in RENAL_EFFECTS:
-            parameter, on, off = RENAL_EFFECTS[item.drug]
+        if item.drug in PARAMETER_EFFECTS:
+            parameter, on, off = PARAMETER_EFFECTS[item.drug]
             registry = parameters()
-            events.append(SetParameter(parameter, registry[on].to("1"), at_h=start))
+            value_on, value_off = (float(registry[n].quantity.magnitude) for n in (on, off))
+            events.append(SetParameter(parameter, value_on, at_h=start))
             if stop < duration_h:
-                events.append(SetParameter(parameter, registry[off].to("1"), at_h=stop))
+                events.append(SetParameter(parameter, value_off, at_h=stop))
             continue
-        per_dose = item.mg_per_dose_mmol()
         if item.delivery == "doses":
             every = hours / item.doses_per_day
             count = max(1, int((stop - start) // every))
-            events.append(Dose(_GUT, per_dose, start_h=start, every_h=every, count=count))
-        else:
+            events.append(
+                Dose(_GUT, item.mg_per_dose_mmol(), start_h=start, every_h=every, count=count)
+            )
+            continue
+        for parameter, per_dose in item.per_dose().items():
+            changes = rate_changes.setdefault(parameter, {})
             rate = per_dose * item.doses_per_day / hours
-            rate_changes[start] = rate_changes.get(start, 0.0) + rate
+            changes[start] = changes.get(start, 0.0) + rate
             if stop < duration_h:
-                rate_changes[stop] = rate_changes.get(stop, 0.0) - rate
-    total = 0.0
-    for time_h in sorted(rate_changes):
-        total += rate_changes[time_h]
-        events.append(SetParameter(_SUPPLEMENT, max(total, 0.0), at_h=time_h))
+                changes[stop] = changes.get(stop, 0.0) - rate
+    for parameter, changes in rate_changes.items():
+        total = 0.0
+        for time_h in sorted(changes):
+            total += changes[time_h]
+            events.append(SetParameter(parameter, max(total, 0.0), at_h=time_h))
     return tuple(events)

@@ -1,4 +1,4 @@
-"""Whole-body physiology of Mg (and, to come, Ca and phosphate) in CKD, declared once with
+"""Whole-body physiology of Mg, Ca and phosphate in CKD with their hormones, declared once with
 `mgckd.model`; the CKD course; the Peterson & Riggs 2010 peer. See docs/physiology.md.
 
 >>> from mgckd.physiology import GfrCourse
@@ -14,9 +14,11 @@ from mgckd.physiology._peterson import (
     peterson_riggs_source,
     run_peterson_riggs,
 )
+from mgckd.physiology._whole_body import WHOLE_BODY_MODEL_NAME, whole_body_model
 
 __all__ = [
     "MODEL_NAME",
+    "WHOLE_BODY_MODEL_NAME",
     "GfrCourse",
     "PeerTrajectory",
     "gfr_expression",
@@ -24,4 +26,5 @@ __all__ = [
     "peterson_riggs_sbml",
     "peterson_riggs_source",
     "run_peterson_riggs",
+    "whole_body_model",
 ]

@@ -19,7 +19,7 @@ from mgckd._pint import quantity
 from mgckd.exceptions import InputFileError, ScenarioError
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import Model, compile_model
-from mgckd.physiology import GfrCourse, magnesium_model
+from mgckd.physiology import GfrCourse, whole_body_model
 from mgckd.simulate._scenario import Scenario
 
 FloatArray = NDArray[np.float64]
@@ -56,6 +56,8 @@ class PatientSpec(_Strict):
     id: str | None = None
     gfr_course: CourseSpec = CourseSpec()
     diet_mg_mmol_d: _Positive | None = None
+    diet_ca_mmol_d: _Positive | None = None
+    diet_pi_mmol_d: _Positive | None = None
     tubular_injury: Annotated[float, Field(ge=0, lt=1)] | None = None
 
 
@@ -67,6 +69,7 @@ class ScenarioSpec(_Strict):
     save_every_days: _Positive | None = None
     patients: Annotated[list[PatientSpec], Field(min_length=1)] = [PatientSpec()]
     interventions: list[Intervention] = []
+    dialysis: dict[str, Any] | None = None  # checked by mgckd.dialysis (docs/scenarios.md)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +106,7 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Pati
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(f"{source}: {_describe(error)}") from None
-    model = magnesium_model()
+    model = whole_body_model()
     compiled = compile_model(model)
     defaults = dict(zip(compiled.parameters, compiled.default_parameters, strict=True))
     healthy = float(quantity(defaults["gfr_start_l_h"], "L/h").to("mL/min").magnitude)
@@ -114,12 +117,15 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Pati
         "gfr_start_l_h": _l_h([c.start_ml_min for c in courses]),
         "gfr_floor_l_h": _l_h([c.floor_ml_min for c in courses]),
         "gfr_decline_per_h": np.array([c.rate_per_h() for c in courses]),
-        "diet_mg_mmol_h": np.array(
-            [
-                defaults["diet_mg_mmol_h"] if p.diet_mg_mmol_d is None else p.diet_mg_mmol_d / hours
-                for p in spec.patients
-            ]
-        ),
+        **{
+            f"diet_{x}_mmol_h": np.array(
+                [
+                    defaults[f"diet_{x}_mmol_h"] if d is None else d / hours
+                    for d in (getattr(p, f"diet_{x}_mmol_d") for p in spec.patients)
+                ]
+            )
+            for x in ("mg", "ca", "pi")
+        },
         "tubular_injury": np.array(
             [
                 defaults["tubular_injury"] if p.tubular_injury is None else p.tubular_injury
@@ -133,14 +139,27 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "scenario") -> Pati
         raise ScenarioError(f"{source}: {error}") from None
     step = (spec.save_every_days or spec.duration_days / 100) * hours
     save_at = np.unique(np.append(np.arange(0.0, duration_h, step), duration_h))
+    scenario = Scenario(
+        duration_h=duration_h,
+        n_patients=len(spec.patients),
+        parameters=parameters,
+        schedule=schedule,
+    )
+    if spec.dialysis is not None:
+        from mgckd.dialysis._file import apply_dialysis_section  # noqa: PLC0415  (builds on us)
+
+        try:
+            model, scenario = apply_dialysis_section(
+                spec.dialysis,
+                model=model,
+                scenario=scenario,
+                given=[set(p.model_fields_set) for p in spec.patients],
+            )
+        except ScenarioError as error:
+            raise ScenarioError(f"{source}: {error}") from None
     return PatientScenario(
         model=model,
-        scenario=Scenario(
-            duration_h=duration_h,
-            n_patients=len(spec.patients),
-            parameters=parameters,
-            schedule=schedule,
-        ),
+        scenario=scenario,
         save_at_h=save_at,
         patient_ids=tuple(p.id or f"patient_{i + 1}" for i, p in enumerate(spec.patients)),
     )
@@ -151,8 +170,9 @@ def _l_h(values_ml_min: list[float]) -> FloatArray:
     return out
 
 
-def read_scenario(path: str | Path) -> PatientScenario:
-    """Read a YAML scenario file (`parse_scenario` checks it)."""
+def read_yaml_mapping(path: str | Path, what: str) -> Mapping[str, Any]:
+    """The mapping a YAML file holds; `what` names the file's kind in the error
+    (``"a scenario file is a mapping of fields (duration_days, ...)"``)."""
     file = Path(path)
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -161,5 +181,11 @@ def read_scenario(path: str | Path) -> PatientScenario:
     except yaml.YAMLError as error:
         raise InputFileError(f"{file}: not valid YAML ({error})") from None
     if not isinstance(data, Mapping):
-        raise ScenarioError(f"{file}: a scenario file is a mapping of fields (duration_days, ...)")
-    return parse_scenario(data, source=str(file))
+        raise ScenarioError(f"{file}: {what}")
+    return data
+
+
+def read_scenario(path: str | Path) -> PatientScenario:
+    """Read a YAML scenario file (`parse_scenario` checks it)."""
+    data = read_yaml_mapping(path, "a scenario file is a mapping of fields (duration_days, ...)")
+    return parse_scenario(data, source=str(path))

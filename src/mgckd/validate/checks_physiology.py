@@ -1,5 +1,6 @@
-"""Checks of the whole-body Mg model (`mgckd.physiology`): the mechanisms S0-3 and S0-4, and the
-rise of fractional Mg excretion as GFR falls.
+"""Checks of the whole-body model (`mgckd.physiology`): the mechanisms S0-3, S0-4 and S0-11, the
+rise of fractional Mg excretion as GFR falls, the order of CKD-MBD changes, and the calibration
+targets of the nephron adaptation.
 
 Every check compares steady states of one batch (one patient per condition, solved together)
 of a CKD patient (GFR `check_ckd_gfr_ml_min`); the conditions change one parameter each. The
@@ -19,8 +20,9 @@ from mgckd._pint import quantity
 from mgckd.interventions import RENAL_EFFECTS, Drug
 from mgckd.model import compile_model
 from mgckd.params import parameters
-from mgckd.physiology import magnesium_model
+from mgckd.physiology import whole_body_model
 from mgckd.simulate import steady_state
+from mgckd.units import convert
 from mgckd.validate._checks import CheckResult, Verdict, check
 from mgckd.validate._claims import claim
 
@@ -37,22 +39,35 @@ def _per_h(name: str) -> float:
 
 @dataclass(frozen=True)
 class SteadyStates:
-    """Plasma total Mg (mmol/L) and FEMg (%) at steady state, one value per condition."""
+    """Observables at steady state (report units), one value per condition."""
 
     conditions: tuple[str, ...]
-    plasma_mg_mmol_l: FloatArray
-    fe_mg_percent: FloatArray
+    values: Mapping[str, FloatArray]
+
+    @property
+    def plasma_mg_mmol_l(self) -> FloatArray:
+        """Plasma total Mg, mmol/L."""
+        return self.values["plasma_mg_total_mmol_l"]
+
+    @property
+    def fe_mg_percent(self) -> FloatArray:
+        """FEMg, %."""
+        return self.values["fe_mg_percent"]
 
     def of(self, condition: str) -> tuple[float, float]:
         """(plasma Mg, FEMg) of one condition."""
         i = self.conditions.index(condition)
         return float(self.plasma_mg_mmol_l[i]), float(self.fe_mg_percent[i])
 
+    def value(self, name: str, condition: str) -> float:
+        """One observable of one condition."""
+        return float(self.values[name][self.conditions.index(condition)])
+
 
 def ckd_steady_states(conditions: Mapping[str, Mapping[str, float]]) -> SteadyStates:
     """Steady states of the CKD check patient under each condition (parameter overrides, in the
     model's units), solved as one batch."""
-    compiled = compile_model(magnesium_model())
+    compiled = compile_model(whole_body_model())
     gfr = _l_h("check_ckd_gfr_ml_min")
     names = tuple(conditions)
     p = compiled.parameter_array(
@@ -63,12 +78,9 @@ def ckd_steady_states(conditions: Mapping[str, Mapping[str, float]]) -> SteadySt
             p[compiled.parameters.index(name), k] = value
     solved = steady_state(compiled, p)
     rules = compiled.reported_rules(0.0, solved.states, p)
-    rule_names = compiled.model.rule_names
-    return SteadyStates(
-        conditions=names,
-        plasma_mg_mmol_l=rules[rule_names.index("plasma_mg_total_mmol_l")],
-        fe_mg_percent=rules[rule_names.index("fe_mg_percent")],
-    )
+    values = dict(zip(compiled.model.rule_names, rules, strict=True))
+    values.update(zip(compiled.model.species_names, solved.states, strict=True))
+    return SteadyStates(conditions=names, values=values)
 
 
 def _on(drug: Drug) -> dict[str, float]:
@@ -191,5 +203,131 @@ def femg_rises_as_gfr_falls() -> CheckResult:
         detail=(
             f"steady states, reference diet; FEMg by GFR (mL/min) {shown}; plasma Mg "
             f"{states.plasma_mg_mmol_l[0]:.2f} → {states.plasma_mg_mmol_l[-1]:.2f} mmol/L"
+        ),
+    )
+
+
+@check("L-sakaguchi-2019-ckd-serum-mg")
+def ckd_serum_mg() -> CheckResult:
+    """Calibration target: plasma Mg of the CKD check patient (fitted by problem physiology)."""
+    return _calibration_check("L-sakaguchi-2019-ckd-serum-mg", "plasma_mg_total_mmol_l", "mg/dL")
+
+
+@check("L-tschirner-ckd-calcium-normal")
+def ckd_serum_calcium() -> CheckResult:
+    """Calibration target: plasma Ca of the CKD check patient (fitted by problem physiology)."""
+    return _calibration_check("L-tschirner-ckd-calcium-normal", "plasma_ca_total_mmol_l", "mmol/L")
+
+
+def _calibration_check(claim_id: str, observable: str, unit: str) -> CheckResult:
+    c = claim(claim_id)
+    states = ckd_steady_states({"reference": {}})
+    model = float(states.values[observable][0])
+    if unit == "mg/dL":
+        model = convert(model, "mmol/L", unit, analyte="magnesium")
+    ok = c.judge(model)
+    return CheckResult(
+        model=f"{model:.3f} {unit}",
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail=(
+            "calibration target (mgckd calibrate, problem physiology): steady state at GFR "
+            f"{parameters()['check_ckd_gfr_ml_min'].to('mL/min'):g} mL/min, reference diet"
+        ),
+    )
+
+
+CKD_ORDER_GFR_ML_MIN = tuple(float(g) for g in range(120, 10, -5))
+"""Constant GFRs of the CKD-MBD order check, mL/min, every 5 from 120 to 15."""
+
+
+def onset_gfr(gfr_ml_min: FloatArray, relative: FloatArray, threshold: float) -> float:
+    """The highest GFR (listed from high to low) at which `relative` exceeds `threshold`; 0 if
+    it never does."""
+    above = np.flatnonzero(np.asarray(relative) > threshold)
+    return float(np.asarray(gfr_ml_min)[above[0]]) if above.size else 0.0
+
+
+def ckd_order(states: SteadyStates, gfr_ml_min: FloatArray) -> tuple[bool, str]:
+    """Judge the CKD-MBD sequence on steady states listed from high to low GFR."""
+    gfr = np.asarray(gfr_ml_min, dtype=float)
+    v = states.values
+    fgf23 = onset_gfr(gfr, v["plasma_fgf23_relative"], 1.5)
+    pth = onset_gfr(gfr, v["plasma_pth_pmol_l"] / v["plasma_pth_pmol_l"][0], 1.5)
+    calcitriol_falls = bool(np.all(np.diff(v["plasma_calcitriol_pmol_l"][gfr <= 90.0]) < 0))
+    pi = v["plasma_pi_mmol_l"]
+    pi_normal = bool(np.all((pi[gfr >= 30.0] >= 0.8) & (pi[gfr >= 30.0] <= 1.5)))
+    pi_high_late = bool(np.any(pi[gfr < 30.0] > 1.5))
+    ok = fgf23 > pth > 0 and calcitriol_falls and pi_normal and pi_high_late
+    shown = (
+        f"FGF23 +50 % from GFR {fgf23:g}, PTH +50 % from {pth:g} mL/min; calcitriol "
+        f"{v['plasma_calcitriol_pmol_l'][0]:.0f} → {v['plasma_calcitriol_pmol_l'][-1]:.0f} pmol/L; "
+        f"phosphate {pi[gfr >= 30.0].min():.2f}–{pi[gfr >= 30.0].max():.2f} mmol/L down to 30, "
+        f"{pi[-1]:.2f} at {gfr[-1]:g} mL/min"
+    )
+    return ok, shown
+
+
+def ckd_order_states(overrides: Mapping[str, float] | None = None) -> SteadyStates:
+    """Steady states along `CKD_ORDER_GFR_ML_MIN` (constant GFR, reference diet)."""
+    gfr = quantity(np.array(CKD_ORDER_GFR_ML_MIN), "mL/min").to("L/h").magnitude
+    return ckd_steady_states(
+        {
+            f"GFR {g:g}": {
+                "gfr_start_l_h": float(x),
+                "gfr_floor_l_h": float(x),
+                **(overrides or {}),
+            }
+            for g, x in zip(CKD_ORDER_GFR_ML_MIN, gfr, strict=True)
+        }
+    )
+
+
+@check("L-ckd-mbd-order")
+def ckd_mbd_order() -> CheckResult:
+    """FGF23 first, then PTH; calcitriol falls; phosphate normal to G3b, high in G4–G5."""
+    ok, shown = ckd_order(ckd_order_states(), np.array(CKD_ORDER_GFR_ML_MIN))
+    return CheckResult(
+        model=shown,
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail="steady states at constant GFR 120 to 15 mL/min every 5 mL/min, reference diet",
+    )
+
+
+def s0_11_response(*, binding: float) -> dict[str, float]:
+    """Phosphate absorbed and plasma phosphate and Mg on the reference Mg supplement, with Mg-salt
+    phosphate binding at `binding` (1 on) and off."""
+    supplement = _per_h("mg_supplement_reference_mmol_d")
+    states = ckd_steady_states(
+        {
+            "off": {"supplement_mg_mmol_h": supplement, "gut_mg_phosphate_binding": 0.0},
+            "on": {"supplement_mg_mmol_h": supplement, "gut_mg_phosphate_binding": binding},
+        }
+    )
+    return {
+        f"{name}_{condition}": states.value(name, condition)
+        for name in ("pi_absorbed_mmol_d", "plasma_pi_mmol_l", "plasma_mg_total_mmol_l")
+        for condition in ("off", "on")
+    }
+
+
+@check("S0-11")
+def mg_salt_binds_phosphate() -> CheckResult:
+    """A Mg salt lowers phosphate absorption and plasma phosphate, serum Mg (nearly) unchanged."""
+    c = claim("S0-11")
+    r = s0_11_response(binding=parameters()["gut_mg_phosphate_binding_on"].to("1"))
+    ok = c.judge(r["pi_absorbed_mmol_d_on"] - r["pi_absorbed_mmol_d_off"], sign=-1) and c.judge(
+        r["plasma_pi_mmol_l_on"] - r["plasma_pi_mmol_l_off"], sign=-1
+    )
+    return CheckResult(
+        model=(
+            f"phosphate absorbed {r['pi_absorbed_mmol_d_off']:.1f} → "
+            f"{r['pi_absorbed_mmol_d_on']:.1f} mmol/d; plasma phosphate "
+            f"{r['plasma_pi_mmol_l_off']:.3f} → {r['plasma_pi_mmol_l_on']:.3f} mmol/L; plasma Mg "
+            f"{r['plasma_mg_total_mmol_l_off']:.3f} → {r['plasma_mg_total_mmol_l_on']:.3f} mmol/L"
+        ),
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        detail=(
+            "CKD check patient on the MAGiCAL-CKD Mg dose, Mg-salt phosphate binding off → on "
+            "(0.175 mmol phosphate per mmol Mg, derived from binder coefficients)"
         ),
     )

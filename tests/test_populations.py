@@ -1,0 +1,207 @@
+"""Virtual populations: marginals, the Gaussian copula sampler, presets, the mapping onto model
+parameters and the per-patient merge of arm schedules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mgckd.exceptions import NotAvailableError, RegistryError, ScenarioError, UserInputError
+from mgckd.interventions import Intervention, intervention_schedule
+from mgckd.model import (
+    Compartment,
+    Dose,
+    Flux,
+    Model,
+    Param,
+    SetParameter,
+    Species,
+    compile_model,
+    sym,
+)
+from mgckd.params import parameters
+from mgckd.physiology import magnesium_model
+from mgckd.populations import (
+    Bernoulli,
+    Correlation,
+    LogNormal,
+    PiecewiseUniform,
+    Preset,
+    TruncatedNormal,
+    preset,
+    sample_population,
+)
+from mgckd.populations._cohort import steady_observables
+from mgckd.populations._parameters import patient_parameters
+from mgckd.populations._presets import require_simulable
+from mgckd.populations._schedule import personal_schedule
+
+U = np.linspace(0.01, 0.99, 99)
+
+
+def test_marginals_match_scipy() -> None:
+    np.testing.assert_allclose(
+        TruncatedNormal(60.0, 12.0, 20.0, 90.0).ppf(U),
+        stats.truncnorm((20 - 60) / 12, (90 - 60) / 12, loc=60, scale=12).ppf(U),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        LogNormal(0.3, 4.0).ppf(U), stats.lognorm(np.log(4.0), scale=0.3).ppf(U), rtol=1e-10
+    )
+    cv = LogNormal.from_cv(12.0, 0.3)
+    draws = cv.ppf(np.random.default_rng(0).uniform(size=200_000))
+    assert np.std(draws) / np.mean(draws) == pytest.approx(0.3, rel=0.02)
+    assert Bernoulli(0.2).ppf(U).mean() == pytest.approx(0.2, abs=0.011)
+    histogram = PiecewiseUniform((0.0, 1.0, 3.0), (0.25, 0.75))
+    assert histogram.ppf(np.array([0.25, 1.0])).tolist() == [1.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: TruncatedNormal(0.0, -1.0),
+        lambda: LogNormal(1.0, 0.5),
+        lambda: Bernoulli(1.5),
+        lambda: PiecewiseUniform((0.0, 1.0), (0.5, 0.5)),
+    ],
+)
+def test_bad_marginals_are_refused(bad: object) -> None:
+    with pytest.raises(RegistryError):
+        bad()  # type: ignore[operator]
+
+
+def test_sampling_is_seeded_and_reproducible() -> None:
+    first = sample_population("ckd_g1_g5", 500, rng=7).to_frame()
+    again = sample_population("ckd_g1_g5", 500, rng=7).to_frame()
+    other = sample_population("ckd_g1_g5", 500, rng=8).to_frame()
+    assert first.equals(again)
+    assert not first["age_years"].equals(other["age_years"])
+    assert first["patient_id"].iloc[0] == "p0"
+
+
+def test_cohort_reproduces_its_documented_distributions() -> None:
+    cohort = sample_population("ckd_g1_g5", 40_000, rng=1)
+    frame = cohort.characteristics
+    registry = parameters()
+    shares = frame["ckd_stage"].value_counts(normalize=True)
+    expected = registry["ckd_cohort_stage_fractions"].value
+    for stage, share in zip(("G1", "G2", "G3a", "G3b", "G4", "G5"), expected, strict=True):
+        assert shares[stage] == pytest.approx(share, abs=0.01)
+    assert frame["male"].mean() == pytest.approx(
+        registry["ckd_cohort_male_fraction"].value, abs=0.01
+    )
+    assert np.median(frame["diet_mg_mmol_d"]) == pytest.approx(12.0, rel=0.02)
+    # latent correlations carry over in sign: more proteinuria and loop diuretics at low eGFR
+    rho = stats.spearmanr(frame["egfr_ml_min_1_73m2"], frame["upcr_g_g"])[0]
+    assert rho < -0.2
+    assert (
+        frame.loc[frame["ckd_stage"] == "G5", "loop_diuretic"].mean()
+        > frame.loc[frame["ckd_stage"] == "G1", "loop_diuretic"].mean()
+    )
+
+
+def test_hemodialysis_preset_is_sampled_but_not_yet_simulated() -> None:
+    cohort = sample_population("jsdt_hd", 1000, rng=2)
+    assert (cohort.characteristics["ckd_stage"] == "G5D").all()
+    assert np.isnan(cohort.column("egfr_ml_min_1_73m2")).all()
+    assert np.isfinite(cohort.column("residual_gfr_ml_min")).all()
+    with pytest.raises(NotAvailableError, match=r"mgckd\.dialysis"):
+        require_simulable(preset("jsdt_hd"))
+
+
+def test_unknown_preset_and_bad_sizes_are_user_errors() -> None:
+    with pytest.raises(UserInputError, match="ckd_g1_g5"):
+        sample_population("nope", 10, rng=0)
+    with pytest.raises(UserInputError, match="n:"):
+        sample_population("ckd_g1_g5", 0, rng=0)
+
+
+def test_a_correlation_matrix_that_is_not_positive_definite_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = preset("ckd_g1_g5")
+    broken = Preset(
+        "broken",
+        "",
+        "none",
+        "ckd",
+        base.marginals,
+        (
+            Correlation("age_years", "egfr_ml_min_1_73m2", "ckd_cohort_correlation_age_egfr"),
+            Correlation("age_years", "upcr_g_g", "ckd_cohort_correlation_age_egfr"),
+            Correlation("egfr_ml_min_1_73m2", "upcr_g_g", "ckd_cohort_correlation_male_weight"),
+        ),
+    )
+    monkeypatch.setattr(Correlation, "value", property(lambda self: -0.9))
+    with pytest.raises(RegistryError, match="positive definite"):
+        sample_population(broken, 10, rng=0)
+
+
+def test_patient_parameters_follow_the_characteristics() -> None:
+    compiled = compile_model(magnesium_model())
+    cohort = sample_population("ckd_g1_g5", 300, rng=3)
+    values = patient_parameters(cohort, compiled)
+    to_ml_min = 1000.0 / 60.0
+    np.testing.assert_allclose(
+        values["gfr_start_l_h"] * to_ml_min, cohort.column("egfr_ml_min_1_73m2"), rtol=1e-12
+    )
+    assert np.all(values["gfr_floor_l_h"] <= values["gfr_start_l_h"])
+    on_loop = cohort.column("loop_diuretic") == 1
+    assert np.all(values["loop_diuretic_inhibition"][on_loop] > 0)
+    assert np.all(values["loop_diuretic_inhibition"][~on_loop] == 0)
+    more_protein = cohort.column("upcr_g_g") > np.median(cohort.column("upcr_g_g"))
+    assert (
+        values["tubular_injury"][more_protein].mean()
+        > values["tubular_injury"][~more_protein].mean()
+    )
+    assert np.all(values["tubular_injury"] < 1)
+
+
+def test_a_model_without_the_parameters_is_refused_by_name() -> None:
+    toy = Model(
+        name="toy",
+        compartments=(Compartment("plasma", "volume_l"),),
+        species=(Species("mg_plasma", "plasma", 1.0, element="Mg"),),
+        parameters=(Param("volume_l", "L", value=14.0), Param("k_per_h", "1/h", value=0.1)),
+        fluxes=(
+            Flux.transfer(
+                "loss", sym("k_per_h") * sym("mg_plasma"), source="mg_plasma", target=None
+            ),
+        ),
+    )
+    with pytest.raises(ScenarioError, match="gfr_start_l_h"):
+        patient_parameters(sample_population("ckd_g1_g5", 5, rng=0), compile_model(toy))
+
+
+def test_steady_observables_give_serum_mg_per_patient() -> None:
+    cohort = sample_population("ckd_g1_g5", 200, rng=4)
+    state = steady_observables(cohort, compile_model(magnesium_model()))
+    assert (state["status"] == "success").all()
+    assert np.all((state["plasma_mg_total_mmol_l"] > 0.2) & (state["plasma_mg_total_mmol_l"] < 4))
+
+
+def test_arm_schedules_merge_per_patient() -> None:
+    compiled = compile_model(magnesium_model())
+    duration = 1000.0
+    mgo = Intervention(drug="magnesium_oxide", dose_mg=330, doses_per_day=2, start_day=10)
+    loop = Intervention(drug="loop_diuretic", start_day=5)
+    bolus = Intervention(drug="magnesium_oxide", dose_mg=330, delivery="doses", start_day=1)
+    groups = [
+        intervention_schedule([], duration_h=duration),
+        intervention_schedule([mgo, loop], duration_h=duration),
+        intervention_schedule([bolus], duration_h=duration),
+    ]
+    group_of = np.array([0, 1, 1, 2])
+    baseline = {
+        "supplement_mg_mmol_h": np.array([0.5, 0.5, 0.0, 0.0]),
+        "loop_diuretic_inhibition": np.array([0.2, 0.2, 0.0, 0.0]),
+    }
+    merged = personal_schedule(compiled, groups, group_of, baseline)
+    sets = {e.parameter: e for e in merged if isinstance(e, SetParameter)}
+    rate = mgo.mg_per_dose_mmol() * 2 / 24
+    np.testing.assert_allclose(sets["supplement_mg_mmol_h"].values, [0.5, 0.5 + rate, rate, 0.0])
+    on = parameters()["loop_diuretic_tal_inhibition"].value
+    np.testing.assert_allclose(sets["loop_diuretic_inhibition"].values, [0.2, on, on, 0.0])
+    (dose,) = (e for e in merged if isinstance(e, Dose))
+    np.testing.assert_allclose(dose.amounts, [0, 0, 0, bolus.mg_per_dose_mmol()])
