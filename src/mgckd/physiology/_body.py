@@ -24,8 +24,6 @@ def body_part() -> Part:
                 ("casr_ca_half_mmol_l", "mmol/L", "casr_ca_half_activation_mmol_l"),
                 ("casr_hill", "1", "casr_hill"),
                 ("casr_mg_potency_ratio", "1", "casr_mg_potency_ratio"),
-                ("mg_adaptation_exponent", "1", "mg_nephron_adaptation_exponent"),
-                ("ca_adaptation_exponent", "1", "ca_nephron_adaptation_exponent"),
                 ("tubular_injury", "1", "tubular_injury_healthy"),
                 ("loop_diuretic_inhibition", "1", "loop_diuretic_tal_inhibition_none"),
                 ("thiazide_inhibition", "1", "thiazide_dct_inhibition_none"),

@@ -27,6 +27,7 @@ def _parameters() -> tuple[Param, ...]:
             ("ca_active_share_reference", "1", "ca_active_share_reference"),
             ("plasma_ca_reference_mmol_l", "mmol/L", "reference_normal_plasma_calcium"),
             ("ca_pt_reabsorbed_fraction", "1", "ca_pt_reabsorbed_fraction"),
+            ("ca_adaptation_exponent", "1", "ca_nephron_adaptation_exponent"),
             ("ca_dct_reabsorbed_fraction_reference", "1", "ca_dct_reabsorbed_fraction_reference"),
             ("ca_dct_pth_half_relative", "1", "ca_dct_pth_half_relative"),
             ("ca_bone_exchangeable_reference_mmol", "mmol", "ca_bone_exchangeable_reference_mmol"),

@@ -51,10 +51,6 @@ def _parameters() -> tuple[Param, ...]:
     )
 
 
-def _normalized(effect: sympy.Expr, reference: sympy.Expr) -> sympy.Expr:
-    return effect / reference
-
-
 def _pth_rules() -> tuple[Rule, ...]:
     s = sym
     low, high, n = s("pth_secretion_min_ratio"), s("pth_secretion_max_ratio"), s("pth_casr_hill")
@@ -88,10 +84,8 @@ def _pth_rules() -> tuple[Rule, ...]:
         ),
         Rule(
             "parathyroid_gland_target",
-            _normalized(
-                _gland_curve(s("plasma_calcitriol_pmol_l")),
-                _gland_curve(s("calcitriol_reference_pmol_l")),
-            ),
+            _gland_curve(s("plasma_calcitriol_pmol_l"))
+            / _gland_curve(s("calcitriol_reference_pmol_l")),
             "1",
             "gland capacity the parathyroid tends to: larger when calcitriol is low",
         ),
@@ -107,16 +101,12 @@ def _gland_curve(calcitriol: sympy.Expr) -> sympy.Expr:
 
 def _calcitriol_rules() -> tuple[Rule, ...]:
     s = sym
-    pth = _normalized(
-        hill(s("plasma_pth_pmol_l"), s("calcitriol_pth_half_pmol_l"), s("calcitriol_pth_hill")),
-        hill(s("pth_reference_pmol_l"), s("calcitriol_pth_half_pmol_l"), s("calcitriol_pth_hill")),
-    )
-    phosphate = _normalized(
-        1 - hill(s("plasma_pi_mmol_l"), s("calcitriol_pi_half_mmol_l"), s("calcitriol_pi_hill")),
-        1
-        - hill(
-            s("plasma_pi_reference_mmol_l"), s("calcitriol_pi_half_mmol_l"), s("calcitriol_pi_hill")
-        ),
+    pth = hill(
+        s("plasma_pth_pmol_l"), s("calcitriol_pth_half_pmol_l"), s("calcitriol_pth_hill")
+    ) / hill(s("pth_reference_pmol_l"), s("calcitriol_pth_half_pmol_l"), s("calcitriol_pth_hill"))
+    half, n = s("calcitriol_pi_half_mmol_l"), s("calcitriol_pi_hill")
+    phosphate = (1 - hill(s("plasma_pi_mmol_l"), half, n)) / (
+        1 - hill(s("plasma_pi_reference_mmol_l"), half, n)
     )
     return (
         Rule(
@@ -184,6 +174,13 @@ def _fgf23_rules() -> tuple[Rule, ...]:
             "1",
             "FGF23 signalling in the kidney (FGF23 × its co-receptor klotho) relative to health",
         ),
+    )
+
+
+def _bone_rules() -> tuple[Rule, ...]:
+    """Bone remodelling under PTH (Mg, Ca and phosphate of deep bone alike)."""
+    s = sym
+    return (
         Rule(
             "bone_resorption_relative",
             s("pth_relative") ** s("bone_resorption_pth_exponent"),
@@ -290,7 +287,7 @@ def hormone_part() -> Part:
         species=species,
         parameters=_parameters(),
         fluxes=fluxes,
-        rules=_pth_rules() + _calcitriol_rules() + _fgf23_rules(),
+        rules=_pth_rules() + _calcitriol_rules() + _fgf23_rules() + _bone_rules(),
     )
 
 

@@ -38,6 +38,7 @@ def _registry_parameters() -> tuple[Param, ...]:
             ("absorbed_fraction_reference", "1", "mg_absorbed_fraction_reference_diet"),
             ("plasma_mg_reference_mmol_l", "mmol/L", "reference_normal_plasma_magnesium"),
             ("mg_pt_reabsorbed_fraction", "1", "mg_pt_reabsorbed_fraction"),
+            ("mg_adaptation_exponent", "1", "mg_nephron_adaptation_exponent"),
             ("mg_dct_reabsorbed_fraction_reference", "1", "mg_dct_reabsorbed_fraction_reference"),
             ("mg_dct_pth_exponent", "1", "mg_dct_pth_exponent"),
             ("mg_dct_calcitriol_exponent", "1", "mg_dct_calcitriol_exponent"),

@@ -17,12 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mgckd.exceptions import ScenarioError
-from mgckd.interventions import RENAL_EFFECTS
+from mgckd.interventions import PARAMETER_EFFECTS
 from mgckd.model import CompiledModel, Dose, Event, SetParameter, Window
 
 FloatArray = NDArray[np.float64]
 
-_NOT_ADDITIVE = frozenset(parameter for parameter, _, _ in RENAL_EFFECTS.values())
+_NOT_ADDITIVE = frozenset(parameter for parameter, _, _ in PARAMETER_EFFECTS.values())
 """Parameters whose intervention value is an effect a patient either has or not (max, not sum)."""
 
 
