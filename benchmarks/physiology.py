@@ -6,14 +6,19 @@ Run with ``make bench`` (all benchmarks) or ``.venv/bin/python benchmarks/physio
 scenario: the published CKD course (Riggs 2012: GFR 100 → 10 mL/min at 0.27/year) with Mg oxide
 (330 mg twice a day as a daily average) from day 30; the batch spreads the course's start GFR
 over 20–120 mL/min. Timings are the best of `REPEATS`; the model is compiled before timing
-(its one-off cost is reported on its own line).
+(its one-off costs, in an empty and in a filled cache, are reported on their own lines).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from timing import best_of  # benchmarks/timing.py, beside this file
@@ -21,6 +26,7 @@ from timing import best_of  # benchmarks/timing.py, beside this file
 from mgckd._pint import quantity
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import compile_model
+from mgckd.model._kernel import CACHE_ENVIRONMENT_VARIABLE
 from mgckd.physiology import GfrCourse, whole_body_model
 from mgckd.simulate import Rodas4, Scenario, ScipySolver, export_sbml, simulate
 from mgckd.simulate._simulate import initial_states
@@ -53,17 +59,60 @@ def scenario(n_patients: int, years: float) -> Scenario:
     )
 
 
+_FRESH_PROCESS = """
+import sys, time
+sys.path.insert(0, {here!r})
+import physiology
+from mgckd.simulate import simulate
+start = time.perf_counter()
+simulate(physiology.whole_body_model(), physiology.scenario(1, 2.0))
+print(time.perf_counter() - start)
+"""
+
+
+def compilation() -> list[tuple[str, float, str]]:
+    """Generating the model's code (sympy, numba) in an empty cache, loading it from a filled
+    one, and a fresh process's first 2-year simulation after import, cache filled."""
+    model = whole_body_model()
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ[CACHE_ENVIRONMENT_VARIABLE] = empty
+        try:
+            compile_model.cache_clear()
+            start = time.perf_counter()
+            compile_model(model).kernel  # noqa: B018  (loading is the point)
+            cold_s = time.perf_counter() - start
+        finally:
+            del os.environ[CACHE_ENVIRONMENT_VARIABLE]
+    compile_model.cache_clear()
+    compile_model(model).kernel  # noqa: B018  (fills the user's cache if it is empty)
+    compile_model.cache_clear()
+    start = time.perf_counter()
+    compile_model(model).kernel  # noqa: B018
+    warm_s = time.perf_counter() - start
+    fresh = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS.format(here=str(Path(__file__).parent))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [
+        ("generate the model's code, empty cache (sympy, numba)", cold_s, "once per model"),
+        ("load the model's code from the cache", warm_s, ""),
+        (
+            "fresh process: 1 patient × 2 years after import",
+            float(fresh.stdout.split()[-1]),
+            "cache filled; incl. steady state",
+        ),
+    ]
+
+
 def one_patient() -> list[tuple[str, float, str]]:
     """One patient, 2 years: Rodas4, SciPy BDF, libroadrunner on the exported SBML."""
     model = whole_body_model()
-    start = time.perf_counter()
-    compile_model(model)
-    compile_s = time.perf_counter() - start
     one = scenario(1, 2.0)
     times = np.linspace(0.0, one.duration_h, SAVES)
     native = simulate(model, one, save_at=times)
     rows = [
-        ("compile the whole-body model (sympy → numpy, once)", compile_s, ""),
         (
             "1 patient × 2 years, Rodas4 (incl. steady state)",
             best_of(lambda: simulate(model, one, save_at=times), REPEATS),
@@ -105,8 +154,8 @@ def one_patient() -> list[tuple[str, float, str]]:
 
 
 def batches() -> list[tuple[str, float, str]]:
-    """Batches of patients for 1 year: Rodas4 (one vectorized solve), SciPy BDF on the
-    flattened batch, libroadrunner one patient after another."""
+    """Batches of patients for 1 year: Rodas4 (the compiled kernel, slices of the batch in
+    threads), SciPy BDF on the flattened batch, libroadrunner one patient after another."""
     model = whole_body_model()
     rows = []
     for n in BATCHES:
@@ -156,7 +205,7 @@ def batches() -> list[tuple[str, float, str]]:
 def main() -> None:
     """Run every physiology benchmark and print a table."""
     print(f"\nwhole-body model ({platform.machine()}, Python {platform.python_version()})")
-    for name, seconds, note in one_patient() + batches():
+    for name, seconds, note in compilation() + one_patient() + batches():
         print(f"{name:62s} {seconds * 1e3:10.1f} ms   {note}")
 
 

@@ -7,7 +7,10 @@ feces. Its numbers are illustrative, not physiology (that is `mgckd.physiology`)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +33,9 @@ from mgckd.model import (
     saturable,
     sym,
 )
+from mgckd.model import _compiled as compiled_module
 from mgckd.model._units import unit_problems
+from mgckd.simulate import _rodas as rodas
 from mgckd.simulate import (
     Dose,
     Rodas4,
@@ -211,6 +216,62 @@ def test_generated_time_derivative_matches_finite_differences() -> None:
     assert not COMPILED.autonomous
 
 
+def test_compiled_kernel_matches_the_vectorized_functions() -> None:
+    y = _random_states(3, seed=5)
+    p = COMPILED.parameter_array({"gfr_decline_per_h": 1e-3}, 3)
+    t = 250.0
+    n, m = COMPILED.n_species, len(MODEL.ledgers)
+    kernel = COMPILED.kernel
+    jac = COMPILED.jacobian(t, y, p)
+    ledger_jac = COMPILED.ledger_jacobian(t, y, p)
+    for k in range(3):
+        rates = np.empty(n + m)
+        kernel.rates_into(t, y[:, k].copy(), p[:, k].copy(), rates)
+        np.testing.assert_allclose(rates, COMPILED.rates(t, y, p)[:, k], rtol=1e-13)
+        dense, ledger_dense = np.zeros((n, n)), np.zeros((m, n))
+        ft, bt = np.zeros(n), np.zeros(m)
+        kernel.linearize_into(t, y[:, k].copy(), p[:, k].copy(), dense, ledger_dense, ft, bt)
+        np.testing.assert_allclose(dense, jac[k], rtol=1e-13)
+        np.testing.assert_allclose(ledger_dense, ledger_jac[k], rtol=1e-13)
+        np.testing.assert_allclose(ft, COMPILED.time_derivative(t, y, p)[:, k], rtol=1e-13)
+        np.testing.assert_allclose(bt, COMPILED.ledger_time_derivative(t, y, p)[:, k], rtol=1e-13)
+
+
+def test_generated_code_is_kept_on_disk_per_declaration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MGCKD_CACHE_DIR", str(tmp_path))
+    compile_model.cache_clear()  # only the cache directory may remember the toy
+    first = compile_model(toy_model())
+    assert len(list((tmp_path / "models").glob("toy_mg-*.json"))) == 1
+
+    def no_generation(model: Model) -> None:
+        raise AssertionError(f"{model.name} was generated again")
+
+    monkeypatch.setattr(compiled_module, "_generate", no_generation)
+    compile_model.cache_clear()
+    again = compile_model(toy_model())  # an equal declaration: read from the cache directory
+    assert again is not first
+    assert again.source == first.source
+    assert again.kernel_source == first.kernel_source
+    with pytest.raises(AssertionError, match="generated again"):  # another declaration
+        compile_model(toy_model(extra_rules=(Rule("twice", 2 * plasma, "mmol"),)))
+
+
+def test_an_unreadable_cache_file_is_generated_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MGCKD_CACHE_DIR", str(tmp_path))
+    compile_model.cache_clear()
+    compile_model(toy_model())
+    (cached,) = (tmp_path / "models").glob("toy_mg-*.json")
+    cached.write_text("{half a file", encoding="utf-8")
+    compile_model.cache_clear()
+    rebuilt = compile_model(toy_model())
+    assert rebuilt.source == COMPILED.source
+    assert json.loads(cached.read_text(encoding="utf-8"))["source"] == COMPILED.source
+
+
 def test_every_flux_and_rule_is_dimensionally_sound() -> None:
     assert unit_problems(MODEL) == []
 
@@ -315,6 +376,20 @@ def test_a_batch_equals_its_patients_one_by_one() -> None:
         )
         alone = simulate(MODEL, one, save_at=[0.0, 150.0, 300.0])
         np.testing.assert_allclose(batch.states[:, :, k], alone.states[:, :, 0], rtol=1e-6)
+
+
+def test_a_batch_split_over_threads_equals_the_batch_in_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rodas.os, "cpu_count", lambda: 3)
+    scenario = _treated(4 * rodas.MIN_PATIENTS_PER_THREAD)
+    assert len(rodas._slices(scenario.n_patients)) == 3
+    threaded = simulate(MODEL, scenario, save_at=[0.0, 150.0, 300.0])
+    monkeypatch.setattr(rodas, "MIN_PATIENTS_PER_THREAD", scenario.n_patients + 1)
+    single = simulate(MODEL, scenario, save_at=[0.0, 150.0, 300.0])
+    np.testing.assert_array_equal(threaded.states, single.states)
+    np.testing.assert_array_equal(threaded.ledgers, single.ledgers)
+    assert dataclasses.astuple(threaded.stats) == dataclasses.astuple(single.stats)
 
 
 def test_a_dose_adds_its_amount_and_a_window_restores_the_parameter() -> None:

@@ -1,9 +1,11 @@
-"""Generate vectorized numpy source from sympy expressions (common subexpressions shared).
+"""Generate source from sympy expressions (common subexpressions shared), in two forms.
 
-Every generated function takes arrays with one column per patient: states ``y`` (n_state, n),
-parameters ``p`` (n_par, n) and time ``t`` (a scalar or one value per patient, hours), and
-returns an array (n_output, n). The source refers to the array module as ``numpy``, so the same
-text runs with any module that speaks numpy's API.
+- Vectorized (`function_source`): arrays with one column per patient — states ``y``
+  (n_state, n), parameters ``p`` (n_par, n), time ``t`` (a scalar or one value per patient,
+  hours) — returning an array (n_output, n). The text refers to the array module as ``numpy``.
+- Scalar (`kernel_source`): one patient — ``y`` (n_state,), ``p`` (n_par,), ``t`` a float —
+  writing each output into a given array element (``jac[2, 5] = ...``) with the ``math``
+  module, for a compiled per-patient loop (`mgckd.model.kernel`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
 
 from mgckd.model._declare import TIME
 
@@ -25,6 +28,13 @@ _INDENT = "    "
 
 class _Printer(NumPyPrinter):  # type: ignore[misc]  # sympy is untyped
     """numpy printer with fully qualified names (``numpy.exp``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": True, "inline": True})
+
+
+class _ScalarPrinter(PythonCodePrinter):  # type: ignore[misc]  # sympy is untyped
+    """Scalar printer with fully qualified names (``math.exp``)."""
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "inline": True})
@@ -50,6 +60,33 @@ def function_source(
     columns : expression of the number of columns (patients), e.g. ``"y.shape[1]"``.
     """
     printer = _Printer()
+    lines, reduced = _statements(bindings, outputs, printer)
+    lines.append(f"{_INDENT}out = numpy.empty(({len(outputs)}, {columns}))")
+    lines += [f"{_INDENT}out[{i}] = {printer.doprint(e)}" for i, e in enumerate(reduced)]
+    return "\n".join([f"def {name}({', '.join(arguments)}):", *lines, f"{_INDENT}return out"])
+
+
+def kernel_source(
+    name: str,
+    arguments: Sequence[str],
+    bindings: Mapping[sympy.Symbol, str],
+    assignments: Sequence[tuple[str, sympy.Expr]],
+) -> str:
+    """Python source of a scalar ``def name(*arguments)`` that writes each expression into its
+    target (e.g. ``("jac[0, 3]", expression)``) and returns nothing."""
+    printer = _ScalarPrinter()
+    lines, reduced = _statements(bindings, [e for _, e in assignments], printer)
+    lines += [
+        f"{_INDENT}{target} = {printer.doprint(e)}"
+        for (target, _), e in zip(assignments, reduced, strict=True)
+    ]
+    return "\n".join([f"def {name}({', '.join(arguments)}):", *lines, f"{_INDENT}return None"])
+
+
+def _statements(
+    bindings: Mapping[sympy.Symbol, str], outputs: Sequence[sympy.Expr], printer: Any
+) -> tuple[list[str], list[sympy.Expr]]:
+    """The body's binding and common-subexpression lines, and the reduced outputs."""
     replacements, reduced = sympy.cse(
         list(outputs), symbols=sympy.numbered_symbols("_c"), optimizations="basic"
     )
@@ -58,17 +95,13 @@ def function_source(
         used |= expression.free_symbols
     for expression in reduced:
         used |= sympy.sympify(expression).free_symbols
-    lines = [f"def {name}({', '.join(arguments)}):"]
-    lines += [
+    lines = [
         f"{_INDENT}{symbol} = {source}"
         for symbol, source in sorted(bindings.items(), key=lambda kv: str(kv[0]))
         if symbol in used
     ]
     lines += [f"{_INDENT}{s} = {printer.doprint(e)}" for s, e in replacements]
-    lines.append(f"{_INDENT}out = numpy.empty(({len(outputs)}, {columns}))")
-    lines += [f"{_INDENT}out[{i}] = {printer.doprint(e)}" for i, e in enumerate(reduced)]
-    lines.append(f"{_INDENT}return out")
-    return "\n".join(lines)
+    return lines, [sympy.sympify(e) for e in reduced]
 
 
 def state_bindings(species: Sequence[str], parameters: Sequence[str]) -> dict[sympy.Symbol, str]:

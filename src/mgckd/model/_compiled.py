@@ -7,19 +7,33 @@ nothing is written by hand twice.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import sympy
 from numpy.typing import ArrayLike, NDArray
 
+from mgckd._atomic import write_text_atomic
 from mgckd._pint import quantity
 from mgckd.exceptions import ModelDefinitionError, ScenarioError
-from mgckd.model._codegen import GeneratedFunction, build, function_source, state_bindings
+from mgckd.model import _codegen, _declare
+from mgckd.model._codegen import (
+    GeneratedFunction,
+    build,
+    function_source,
+    kernel_source,
+    state_bindings,
+)
 from mgckd.model._declare import TIME, Model, Param, sym
+from mgckd.model._kernel import cache_dir, load_kernel
 from mgckd.params import parameters as registry
 
 FloatArray = NDArray[np.float64]
@@ -45,7 +59,8 @@ class CompiledModel:
     - ``rules``: every rule's value in its unit, (n_rules, n).
 
     ``guess(p)`` gives the steady-state solver's starting states; ``report_factors`` turn each
-    rule from its unit into its report unit.
+    rule from its unit into its report unit. ``kernel_source`` is the same right-hand side,
+    ledgers and derivatives for one patient, compiled by `mgckd.model.load_kernel`.
     """
 
     model: Model
@@ -59,6 +74,7 @@ class CompiledModel:
     report_factors: FloatArray
     source: str
     functions: Mapping[str, GeneratedFunction]
+    kernel_source: str
 
     @property
     def species(self) -> tuple[str, ...]:
@@ -74,6 +90,13 @@ class CompiledModel:
     def n_species(self) -> int:
         """Number of states."""
         return len(self.model.species)
+
+    @property
+    def kernel(self) -> ModuleType:
+        """The compiled per-patient functions ``rates_into(t, y, p, out)`` and
+        ``linearize_into(t, y, p, jac, ledger_jac, ft, bt)`` (dense outputs, filled in place;
+        entries outside the sparsity pattern are left as they are)."""
+        return load_kernel(self.kernel_source)
 
     def _run(self, name: str, t: Any, y: FloatArray, p: FloatArray) -> FloatArray:
         out: FloatArray = self.functions[name](t, y, p)
@@ -203,9 +226,76 @@ def _sparse(matrix: sympy.Matrix) -> tuple[list[sympy.Expr], list[int], list[int
     return values, rows, cols
 
 
+@dataclass(frozen=True)
+class _Generated:
+    """What code generation produces from a model: source texts and index arrays (JSON-able)."""
+
+    source: str
+    kernel_source: str
+    stoichiometry: list[list[float]]
+    jacobian_rows: list[int]
+    jacobian_cols: list[int]
+    ledger_rows: list[int]
+    ledger_cols: list[int]
+    autonomous: bool
+
+
 @cache
 def compile_model(model: Model) -> CompiledModel:
-    """Generate, execute and bundle the numeric functions of `model` (cached per model)."""
+    """Generate (or load from the cache directory), execute and bundle the numeric functions
+    of `model` (cached per model in the process).
+
+    Generation (sympy: Jacobians, common subexpressions) takes seconds for the whole-body
+    model, so its output is kept on disk under a hash of the model's full declaration and of
+    this generator's own source; a changed model or generator is generated anew.
+    """
+    generated = _load_or_generate(model)
+    defaults = np.array([parameter_value(model, n) for n in model.parameter_names], dtype=float)
+    return CompiledModel(
+        model=model,
+        default_parameters=defaults,
+        stoichiometry=np.array(generated.stoichiometry, dtype=float).reshape(
+            len(model.species), len(model.fluxes)
+        ),
+        jacobian_rows=np.array(generated.jacobian_rows, dtype=np.intp),
+        jacobian_cols=np.array(generated.jacobian_cols, dtype=np.intp),
+        ledger_rows=np.array(generated.ledger_rows, dtype=np.intp),
+        ledger_cols=np.array(generated.ledger_cols, dtype=np.intp),
+        autonomous=generated.autonomous,
+        report_factors=np.array(
+            [quantity(1.0, r.unit).to(r.report_unit or r.unit).magnitude for r in model.rules],
+            dtype=float,
+        ),
+        source=generated.source,
+        functions=build(generated.source),
+        kernel_source=generated.kernel_source,
+    )
+
+
+def _load_or_generate(model: Model) -> _Generated:
+    """The generated code of `model` from the cache directory, generating and storing it when
+    absent (a cache that cannot be written only costs the time)."""
+    generator = "".join(
+        Path(module.__file__ or "").read_text(encoding="utf-8")
+        for module in (_codegen, _declare, sys.modules[__name__])
+    )
+    digest = hashlib.sha256(f"{generator}\n{model!r}".encode()).hexdigest()[:20]
+    path = cache_dir() / "models" / f"{model.name}-{digest}.json"
+    try:
+        return _Generated(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass  # absent, unreadable or of another layout: generate anew
+    generated = _generate(model)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(asdict(generated)))
+    except OSError:
+        pass  # a read-only cache: the next process generates again
+    return generated
+
+
+def _generate(model: Model) -> _Generated:
+    """Derive every function's source from the declaration (sympy)."""
     species = [sym(n) for n in model.species_names]
     index = {n: i for i, n in enumerate(model.species_names)}
     rates = [model.expanded(f.rate) for f in model.fluxes]
@@ -247,21 +337,35 @@ def compile_model(model: Model) -> CompiledModel:
         function_source(name, _ARGS, bindings, outputs, columns=_COLUMNS)
         for name, outputs in pieces
     )
-    functions = build(source)
-    defaults = np.array([parameter_value(model, n) for n in model.parameter_names], dtype=float)
-    return CompiledModel(
-        model=model,
-        default_parameters=defaults,
-        stoichiometry=stoichiometry,
-        jacobian_rows=np.array(rows, dtype=np.intp),
-        jacobian_cols=np.array(cols, dtype=np.intp),
-        ledger_rows=np.array(ledger_rows, dtype=np.intp),
-        ledger_cols=np.array(ledger_cols, dtype=np.intp),
-        autonomous=all(e == 0 for e in time_derivative),
-        report_factors=np.array(
-            [quantity(1.0, r.unit).to(r.report_unit or r.unit).magnitude for r in model.rules],
-            dtype=float,
-        ),
+    kernel = "\n\n\n".join(
+        [
+            kernel_source(
+                "rates_into",
+                (*_ARGS, "out"),
+                bindings,
+                [(f"out[{i}]", e) for i, e in enumerate(rhs + ledger_rates)],
+            ),
+            kernel_source(
+                "linearize_into",
+                (*_ARGS, "jac", "ledger_jac", "ft", "bt"),
+                bindings,
+                [(f"jac[{r}, {c}]", e) for e, r, c in zip(jacobian, rows, cols, strict=True)]
+                + [
+                    (f"ledger_jac[{r}, {c}]", e)
+                    for e, r, c in zip(ledger_jac, ledger_rows, ledger_cols, strict=True)
+                ]
+                + [(f"ft[{i}]", e) for i, e in enumerate(time_derivative)]
+                + [(f"bt[{i}]", e) for i, e in enumerate(ledger_time_derivative)],
+            ),
+        ]
+    )
+    return _Generated(
         source=source,
-        functions=functions,
+        kernel_source=kernel,
+        stoichiometry=stoichiometry.tolist(),
+        jacobian_rows=rows,
+        jacobian_cols=cols,
+        ledger_rows=ledger_rows,
+        ledger_cols=ledger_cols,
+        autonomous=all(e == 0 for e in time_derivative),
     )

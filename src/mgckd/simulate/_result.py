@@ -44,8 +44,8 @@ _MESSAGES = {
 
 @dataclass(frozen=True, eq=False)
 class SolverStats:
-    """Work done: accepted and rejected steps (summed over patients) and right-hand-side calls
-    (each on the whole active batch)."""
+    """Work done: accepted and rejected steps and right-hand-side evaluations, summed over
+    patients (the SciPy solver counts its calls on the whole batch)."""
 
     accepted_steps: int
     rejected_steps: int
