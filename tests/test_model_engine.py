@@ -217,6 +217,7 @@ def test_generated_time_derivative_matches_finite_differences() -> None:
 
 
 def test_compiled_kernel_matches_the_vectorized_functions() -> None:
+    """The scalar kernel and the numpy functions come from the same expressions."""
     y = _random_states(3, seed=5)
     p = COMPILED.parameter_array({"gfr_decline_per_h": 1e-3}, 3)
     t = 250.0
@@ -235,6 +236,9 @@ def test_compiled_kernel_matches_the_vectorized_functions() -> None:
         np.testing.assert_allclose(ledger_dense, ledger_jac[k], rtol=1e-13)
         np.testing.assert_allclose(ft, COMPILED.time_derivative(t, y, p)[:, k], rtol=1e-13)
         np.testing.assert_allclose(bt, COMPILED.ledger_time_derivative(t, y, p)[:, k], rtol=1e-13)
+        rules = np.empty(len(MODEL.rules))
+        kernel.rules_into(t, y[:, k].copy(), p[:, k].copy(), rules)
+        np.testing.assert_allclose(rules, COMPILED.rules(t, y, p)[:, k], rtol=1e-13)
 
 
 def test_generated_code_is_kept_on_disk_per_declaration(

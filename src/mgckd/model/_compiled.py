@@ -93,9 +93,10 @@ class CompiledModel:
 
     @property
     def kernel(self) -> ModuleType:
-        """The compiled per-patient functions ``rates_into(t, y, p, out)`` and
+        """The compiled per-patient functions ``rates_into(t, y, p, out)``,
         ``linearize_into(t, y, p, jac, ledger_jac, ft, bt)`` (dense outputs, filled in place;
-        entries outside the sparsity pattern are left as they are)."""
+        entries outside the sparsity pattern are left as they are) and
+        ``rules_into(t, y, p, out)`` (rules in their model units)."""
         return load_kernel(self.kernel_source)
 
     def _run(self, name: str, t: Any, y: FloatArray, p: FloatArray) -> FloatArray:
@@ -356,6 +357,12 @@ def _generate(model: Model) -> _Generated:
                 ]
                 + [(f"ft[{i}]", e) for i, e in enumerate(time_derivative)]
                 + [(f"bt[{i}]", e) for i, e in enumerate(ledger_time_derivative)],
+            ),
+            kernel_source(
+                "rules_into",
+                (*_ARGS, "out"),
+                bindings,
+                [(f"out[{i}]", e) for i, e in enumerate(rules)],
             ),
         ]
     )

@@ -3,7 +3,7 @@
 The source is written once to a file in the cache directory, named by its hash, and imported
 from there, so numba can keep the machine code beside it: the first use of a model in a fresh
 cache compiles (seconds), every later process loads (a fraction of a second). Each function is
-compiled eagerly for its fixed signature (`RATES_SIGNATURE`, `LINEARIZE_SIGNATURE`: the solver,
+compiled eagerly for its fixed signature (`VECTOR_SIGNATURE`, `LINEARIZE_SIGNATURE`: the solver,
 compiled once for all models, calls it through a function pointer) with numpy's error model: a
 division by zero or the logarithm of a negative number gives inf or NaN, which the solver treats
 as a failed step, never an exception.
@@ -29,17 +29,22 @@ from mgckd._atomic import write_text_atomic
 CACHE_ENVIRONMENT_VARIABLE = "MGCKD_CACHE_DIR"
 _VECTOR = types.float64[::1]
 _MATRIX = types.float64[:, ::1]
-RATES_SIGNATURE = types.void(types.float64, _VECTOR, _VECTOR, _VECTOR)
-"""``rates_into(t, y, p, out)``: time (h), states, parameters, rates then ledger rates."""
+VECTOR_SIGNATURE = types.void(types.float64, _VECTOR, _VECTOR, _VECTOR)
+"""``rates_into(t, y, p, out)`` (rates, then ledger rates) and ``rules_into(t, y, p, out)``
+(every rule in its model unit): time (h), states, parameters, output."""
 LINEARIZE_SIGNATURE = types.void(
     types.float64, _VECTOR, _VECTOR, _MATRIX, _MATRIX, _VECTOR, _VECTOR
 )
 """``linearize_into(t, y, p, jac, ledger_jac, ft, bt)``: the Jacobians and time derivatives."""
-_SIGNATURES = {"rates_into": "RATES_SIGNATURE", "linearize_into": "LINEARIZE_SIGNATURE"}
+_SIGNATURES = {
+    "rates_into": "VECTOR_SIGNATURE",
+    "linearize_into": "LINEARIZE_SIGNATURE",
+    "rules_into": "VECTOR_SIGNATURE",
+}
 _DEF = re.compile(r"^def (\w+)\(", flags=re.MULTILINE)
 _HEADER = (
     "import math\n\nimport numba\n\n"
-    "from mgckd.model._kernel import LINEARIZE_SIGNATURE, RATES_SIGNATURE\n\n\n"
+    "from mgckd.model._kernel import LINEARIZE_SIGNATURE, VECTOR_SIGNATURE\n\n\n"
 )
 
 

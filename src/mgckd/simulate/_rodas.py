@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -20,7 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mgckd.model import CompiledModel
+from mgckd.model._schedule import Action, Occurrence
 from mgckd.simulate import _rodas_kernel as kernel
+from mgckd.simulate._result import SolverStats
 
 FloatArray = NDArray[np.float64]
 
@@ -47,58 +50,59 @@ class Rodas4:
     min_step_h: float = 1e-10
 
 
-@dataclass(slots=True)
-class Segment:
-    """Mutable working state of one integration from `t0` to `t1` (all patients start at t0)."""
-
-    y: FloatArray  # (n, N) species
-    ledger: FloatArray  # (m, N) cumulative ledgers
-    h: FloatArray  # (N,) next step size per patient, NaN when unknown
-    status: NDArray[np.int8]  # (N,)
-    steps: NDArray[np.int64]  # (N,) steps taken so far (accepted + rejected)
-    accepted: int = 0
-    rejected: int = 0
-    rhs_calls: int = 0  # right-hand-side evaluations, summed over patients
-
-
-def advance(
+def solve_rodas4(
     solver: Rodas4,
     compiled: CompiledModel,
-    state: Segment,
+    y0: FloatArray,
+    status: NDArray[np.int8],
     p: FloatArray,
     *,
-    t0: float,
-    t1: float,
+    schedule: Sequence[Occurrence],
+    n_sources: int,
+    duration_h: float,
     save_times: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Integrate every running patient from `t0` to `t1`, stopping exactly at `save_times`
-    (strictly inside the interval). Returns species and ledgers at the save times,
-    (n_save, n, N) and (n_save, m, N); NaN for patients that failed before a save time."""
-    n, n_patients = state.y.shape
-    m = state.ledger.shape[0]
-    saved_y = np.full((save_times.size, n, n_patients), np.nan)
-    saved_ledger = np.full((save_times.size, m, n_patients), np.nan)
+) -> tuple[FloatArray, FloatArray, FloatArray, SolverStats]:
+    """Simulate every patient from 0 to `duration_h` with the `schedule`'s event occurrences
+    (`n_sources` schedule entries), saving at `save_times` (values at an event time are those
+    after it). Returns states, ledgers and rules (model units) at the save times,
+    (n_save, ·, N) each with NaN after a patient's failure, and the work done; `status` is
+    updated in place."""
+    n, n_patients = y0.shape
+    m, n_rules = len(compiled.model.ledgers), len(compiled.model.rules)
+    breaks = np.array(sorted({o.time_h for o in schedule} | {0.0, duration_h}))
+    segment = {t: k for k, t in enumerate(breaks.tolist())}
+    events = np.array(
+        [[segment[o.time_h], int(o.action), _row(compiled, o), o.source] for o in schedule],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    values = np.array(
+        [np.broadcast_to(o.values, (n_patients,)) for o in schedule], dtype=np.float64
+    ).reshape(-1, n_patients)
+    y, ledger = y0.copy(), np.zeros((m, n_patients))
+    saved = [np.full((save_times.size, rows, n_patients), np.nan) for rows in (n, m, n_rules)]
+    steps = np.zeros(n_patients, dtype=np.int64)
     counts = np.zeros((n_patients, 3), dtype=np.int64)
     functions = compiled.kernel
-    stops = np.append(save_times, t1).astype(np.float64)
     settings = np.array(
         [solver.rtol, solver.atol, solver.max_steps, solver.max_step_h, solver.min_step_h]
     )
 
     def run(patients: slice) -> None:
-        kernel.advance_batch(
+        kernel.simulate_batch(  # type: ignore[call-arg]  # numba's stub: no arguments
             functions.rates_into,
             functions.linearize_into,
-            state.y[:, patients],
-            state.ledger[:, patients],
-            state.h[patients],
-            state.status[patients],
-            state.steps[patients],
+            functions.rules_into,
+            y[:, patients],
+            ledger[:, patients],
+            status[patients],
+            steps[patients],
             p[:, patients],
-            float(t0),
-            stops,
-            saved_y[:, :, patients],
-            saved_ledger[:, :, patients],
+            breaks,
+            events,
+            values[:, patients],
+            n_sources,
+            np.ascontiguousarray(save_times, dtype=np.float64),
+            *(array[:, :, patients] for array in saved),
             settings,
             counts[patients],
         )
@@ -108,11 +112,15 @@ def advance(
         run(slices[0])
     else:
         list(_threads().map(run, slices))  # the kernel releases the GIL
-    accepted, rejected, rhs_calls = counts.sum(axis=0)
-    state.accepted += int(accepted)
-    state.rejected += int(rejected)
-    state.rhs_calls += int(rhs_calls)
-    return saved_y, saved_ledger
+    accepted, rejected, rhs_calls = (int(c) for c in counts.sum(axis=0))
+    return saved[0], saved[1], saved[2], SolverStats(accepted, rejected, rhs_calls)
+
+
+def _row(compiled: CompiledModel, occurrence: Occurrence) -> int:
+    """The species row a dose goes to, or the parameter row an event sets."""
+    if occurrence.action is Action.DOSE:
+        return compiled.species.index(occurrence.target)
+    return compiled.parameters.index(occurrence.target)
 
 
 def _slices(n_patients: int) -> list[slice]:

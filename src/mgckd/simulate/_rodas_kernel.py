@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import types
 
-from mgckd.model._kernel import LINEARIZE_SIGNATURE, RATES_SIGNATURE
+from mgckd.model._kernel import LINEARIZE_SIGNATURE, VECTOR_SIGNATURE
 
 GAMMA = 0.25
 STAGE_TIME = np.array([0.0, 0.386, 0.21, 0.63, 1.0, 1.0])  # fractions of h
@@ -57,8 +57,9 @@ ORDER_EXPONENT = 0.25  # 1 / (embedded order + 1)
 FIRST_STEP_FRACTION = 0.01
 N_STAGES = 6
 
-# status codes (`mgckd.simulate.Status`) and counters
+# status codes (`mgckd.simulate.Status`), event actions (`mgckd.model.Action`) and counters
 SUCCESS, MAX_STEPS, STEP_SIZE_TOO_SMALL, NONFINITE = 0, 1, 2, 3
+WINDOW_END, SET, WINDOW_START, DOSE = 0, 1, 2, 3
 ACCEPTED, REJECTED, RHS_CALLS = 0, 1, 2
 # rows of the settings array (`settings_array`)
 RTOL, ATOL, MAX_STEPS_SETTING, MAX_STEP_H, MIN_STEP_H = 0, 1, 2, 3, 4
@@ -136,12 +137,14 @@ def _integrate(  # noqa: PLR0912, PLR0915, PLR0917  (one Rosenbrock integration:
     stops: Any,
     saved_y: Any,
     saved_ledger: Any,
+    save_offset: int,
     patient: int,
     settings: Any,
     counts: Any,
 ) -> tuple[int, float, int]:
     """Advance one patient from `t0` through every stop (the last is the end), saving at all
-    stops but the last. Returns (status, next step size, steps so far)."""
+    stops but the last (save rows from `save_offset`). Returns (status, next step size, steps
+    so far)."""
     rtol, atol, max_steps = settings[RTOL], settings[ATOL], settings[MAX_STEPS_SETTING]
     max_step_h, min_step_h = settings[MAX_STEP_H], settings[MIN_STEP_H]
     n, m = y.size, ledger.size
@@ -253,8 +256,8 @@ def _integrate(  # noqa: PLR0912, PLR0915, PLR0917  (one Rosenbrock integration:
             if hit:
                 if stop_index == n_saves:
                     return SUCCESS, h, steps
-                saved_y[stop_index, :, patient] = y
-                saved_ledger[stop_index, :, patient] = ledger
+                saved_y[save_offset + stop_index, :, patient] = y
+                saved_ledger[save_offset + stop_index, :, patient] = ledger
                 stop_index += 1
         else:
             counts[patient, REJECTED] += 1
@@ -267,68 +270,166 @@ def _integrate(  # noqa: PLR0912, PLR0915, PLR0917  (one Rosenbrock integration:
             return MAX_STEPS, h, steps
 
 
+@_jit
+def _apply(  # noqa: PLR0917  (numba: positional arguments only)
+    action: int, target: int, source: int, value: float, y: Any, p: Any, held: Any
+) -> None:
+    """One event occurrence for one patient, as `mgckd.model.Action` defines it."""
+    if action == DOSE:
+        y[target] += value
+    elif action == WINDOW_START:
+        held[source] = p[target]
+        p[target] = value
+    elif action == WINDOW_END:
+        p[target] = held[source]
+    else:
+        p[target] = value
+
+
+@_jit
+def _record(  # noqa: PLR0917  (numba: positional arguments only)
+    rules_into: Any,
+    t: float,
+    y: Any,
+    p: Any,
+    rules: Any,
+    saved_rules: Any,
+    index: int,
+    patient: int,
+) -> None:
+    """The rules at save row `index` from the states `y` (already saved) and parameters `p`."""
+    rules_into(t, y, p, rules)
+    saved_rules[index, :, patient] = rules
+
+
 _BATCH_SIGNATURE = types.void(
-    types.FunctionType(RATES_SIGNATURE),
+    types.FunctionType(VECTOR_SIGNATURE),  # rates_into
     types.FunctionType(LINEARIZE_SIGNATURE),
-    types.float64[:, :],  # y (n, N)
+    types.FunctionType(VECTOR_SIGNATURE),  # rules_into
+    types.float64[:, :],  # y (n, N): initial states, final states on return
     types.float64[:, :],  # ledger (m, N)
-    types.float64[:],  # h
     types.int8[:],  # status
     types.int64[:],  # steps
-    types.float64[:, :],  # p (n_parameters, N)
-    types.float64,  # t0
-    types.float64[::1],  # stops
-    types.float64[:, :, :],  # saved_y (n_save, n, N)
-    types.float64[:, :, :],  # saved_ledger (n_save, m, N)
+    types.float64[:, :],  # p (n_parameters, N): changed by the events
+    types.float64[::1],  # breaks: segment boundaries, 0 … duration
+    types.int64[:, ::1],  # events (n_events, 4): segment, action, target row, source entry
+    types.float64[:, :],  # event_values (n_events, N)
+    types.int64,  # n_sources: schedule entries (windows hold a value per entry)
+    types.float64[::1],  # saves: save times, sorted, within [0, duration]
+    types.float64[:, :, :],  # saved_y (n_save, n, N), NaN-filled
+    types.float64[:, :, :],  # saved_ledger (n_save, m, N), NaN-filled
+    types.float64[:, :, :],  # saved_rules (n_save, n_rules, N), NaN-filled
     types.float64[::1],  # settings
     types.int64[:, :],  # counts (N, 3)
 )
 
 
 @numba.njit(_BATCH_SIGNATURE, cache=True, error_model="numpy", nogil=True)
-def advance_batch(  # noqa: PLR0917  (numba: positional arguments only)
+def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
     rates_into: Any,
     linearize_into: Any,
+    rules_into: Any,
     y: Any,
     ledger: Any,
-    h: Any,
     status: Any,
     steps: Any,
     p: Any,
-    t0: float,
-    stops: Any,
+    breaks: Any,
+    events: Any,
+    event_values: Any,
+    n_sources: int,
+    saves: Any,
     saved_y: Any,
     saved_ledger: Any,
+    saved_rules: Any,
     settings: Any,
     counts: Any,
 ) -> None:
-    """Advance every patient whose status is success from `t0` through `stops` (the save times
-    inside the interval, then its end); update y, ledger, h, status and steps in place
-    (patients in the last axis; views of a larger batch are fine) and fill the save arrays.
-    Releases the GIL, so threads can run slices of one batch side by side."""
+    """Simulate every patient whose status is success over all segments: at each segment's
+    start its events, then the saves at that time (values after the events), then Rodas4 to
+    the segment's end through the saves inside it; the saves at the end of the last segment
+    come last. Patients are in the last axis (views of a larger batch are fine); a patient
+    that fails keeps NaN from then on. Releases the GIL, so threads can run slices side by
+    side."""
+    n_save = saves.size
+    n_rules = saved_rules.shape[1]
     for patient in range(y.shape[1]):
         if status[patient] != SUCCESS:
             continue
         y_patient = y[:, patient].copy()
         ledger_patient = ledger[:, patient].copy()
-        outcome, h_next, steps_taken = _integrate(
-            rates_into,
-            linearize_into,
-            y_patient,
-            ledger_patient,
-            p[:, patient].copy(),
-            h[patient],
-            steps[patient],
-            t0,
-            stops,
-            saved_y,
-            saved_ledger,
-            patient,
-            settings,
-            counts,
-        )
+        p_patient = p[:, patient].copy()
+        held = np.zeros(n_sources)
+        rules = np.empty(n_rules)
+        h = math.nan
+        steps_taken = steps[patient]
+        outcome = SUCCESS
+        event = 0
+        save = 0
+        for segment in range(breaks.size - 1):
+            start, end = breaks[segment], breaks[segment + 1]
+            while event < events.shape[0] and events[event, 0] == segment:
+                _apply(
+                    events[event, 1],
+                    events[event, 2],
+                    events[event, 3],
+                    event_values[event, patient],
+                    y_patient,
+                    p_patient,
+                    held,
+                )
+                event += 1
+            while save < n_save and saves[save] <= start:
+                saved_y[save, :, patient] = y_patient
+                saved_ledger[save, :, patient] = ledger_patient
+                _record(rules_into, start, y_patient, p_patient, rules, saved_rules, save, patient)
+                save += 1
+            first = save
+            while save < n_save and saves[save] < end:
+                save += 1
+            stops = np.empty(save - first + 1)
+            stops[:-1] = saves[first:save]
+            stops[-1] = end
+            outcome, h, steps_taken = _integrate(
+                rates_into,
+                linearize_into,
+                y_patient,
+                ledger_patient,
+                p_patient,
+                h,
+                steps_taken,
+                start,
+                stops,
+                saved_y,
+                saved_ledger,
+                first,
+                patient,
+                settings,
+                counts,
+            )
+            for inside in range(first, save):
+                if math.isfinite(saved_y[inside, 0, patient]):
+                    _record(
+                        rules_into,
+                        saves[inside],
+                        saved_y[inside, :, patient].copy(),
+                        p_patient,
+                        rules,
+                        saved_rules,
+                        inside,
+                        patient,
+                    )
+            if outcome != SUCCESS:
+                break
+        if outcome == SUCCESS:
+            while save < n_save:
+                saved_y[save, :, patient] = y_patient
+                saved_ledger[save, :, patient] = ledger_patient
+                _record(
+                    rules_into, saves[save], y_patient, p_patient, rules, saved_rules, save, patient
+                )
+                save += 1
         status[patient] = outcome
-        h[patient] = h_next
         steps[patient] = steps_taken
         y[:, patient] = y_patient
         ledger[:, patient] = ledger_patient

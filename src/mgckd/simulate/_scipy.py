@@ -14,9 +14,18 @@ from scipy.integrate import solve_ivp
 
 from mgckd.model import CompiledModel
 from mgckd.simulate._result import Status
-from mgckd.simulate._rodas import Segment
 
 FloatArray = NDArray[np.float64]
+
+
+@dataclass(slots=True)
+class Segment:
+    """Mutable working state of the batch between event times."""
+
+    y: FloatArray  # (n, N) species
+    ledger: FloatArray  # (m, N) cumulative ledgers
+    status: NDArray[np.int8]  # (N,)
+    rhs_calls: int = 0  # calls on the whole batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,6 @@ def advance_scipy(
         rtol=solver.rtol,
         atol=solver.atol,
     )
-    state.accepted += int(solution.t.size)
     if solution.status != 0:
         state.status[:] = Status.SOLVER_FAILED
         return saved_y, saved_ledger

@@ -12,9 +12,9 @@ from mgckd.exceptions import ScenarioError, SimulationError
 from mgckd.model import CompiledModel, Model, compile_model
 from mgckd.model._schedule import Action, Occurrence, occurrences
 from mgckd.simulate._result import SimulationResult, SolverStats, Status
-from mgckd.simulate._rodas import Rodas4, Segment, advance
+from mgckd.simulate._rodas import Rodas4, solve_rodas4
 from mgckd.simulate._scenario import Scenario
-from mgckd.simulate._scipy import ScipySolver, advance_scipy
+from mgckd.simulate._scipy import ScipySolver, Segment, advance_scipy
 from mgckd.simulate._steady import SteadyStateSettings, steady_state
 
 FloatArray = NDArray[np.float64]
@@ -55,69 +55,102 @@ def simulate(
     p = compiled.parameter_array(scenario.parameters, n_patients)
     times = _save_times(save_at, scenario.duration_h)
     y0, status = initial_states(compiled, scenario, p, steady)
-    model_ = compiled.model
-    n_save, n, m = times.size, compiled.n_species, len(model_.ledgers)
-    out = _Outputs(
-        states=np.full((n_save, n, n_patients), np.nan),
-        ledgers=np.full((n_save, m, n_patients), np.nan),
-        doses=np.zeros((n_save, len(model_.elements), n_patients)),
-        rules=np.full((n_save, len(model_.rules), n_patients), np.nan),
-    )
-    state = Segment(
-        y=y0,
-        ledger=np.zeros((m, n_patients)),
-        h=np.full(n_patients, np.nan),
-        status=status,
-        steps=np.zeros(n_patients, dtype=np.int64),
-    )
-    given = np.zeros((len(model_.elements), n_patients))
-    events: dict[float, list[Occurrence]] = {}
-    for occurrence in occurrences(scenario.schedule, scenario.duration_h):
-        events.setdefault(occurrence.time_h, []).append(occurrence)
-    breaks = sorted(set(events) | {0.0, scenario.duration_h})
-    held: dict[int, FloatArray] = {}
-    for start, end in itertools.pairwise(breaks):
-        for event in events.get(start, []):
-            _apply(compiled, event, y=state.y, p=p, given=given, held=held)
-        _record(compiled, state, p, t=start, at=np.flatnonzero(times == start), out=out)
-        out.doses[times == start] = given
-        inside = (times > start) & (times < end)
-        if isinstance(solver, Rodas4):
-            saved_y, saved_ledger = advance(
-                solver, compiled, state, p, t0=start, t1=end, save_times=times[inside]
-            )
-        else:
-            saved_y, saved_ledger = advance_scipy(
-                solver, compiled, state, p, t0=start, t1=end, save_times=times[inside]
-            )
-        out.states[inside], out.ledgers[inside] = saved_y, saved_ledger
-        with np.errstate(all="ignore"):  # failed patients hold NaN; their status says why
-            for k in np.flatnonzero(inside):
-                out.rules[k] = compiled.reported_rules(times[k], out.states[k], p)
-        out.doses[inside] = given
-    last = np.flatnonzero(times == scenario.duration_h)
-    _record(compiled, state, p, t=scenario.duration_h, at=last, out=out)
-    out.doses[last] = given
+    schedule = occurrences(scenario.schedule, scenario.duration_h)
+    if isinstance(solver, Rodas4):
+        states, ledgers, rules, stats = solve_rodas4(
+            solver,
+            compiled,
+            y0,
+            status,
+            p,
+            schedule=schedule,
+            n_sources=len(scenario.schedule),
+            duration_h=scenario.duration_h,
+            save_times=times,
+        )
+        rules *= compiled.report_factors[None, :, None]
+    else:
+        states, ledgers, rules, stats = _solve_by_segments(
+            solver, compiled, y0, status, p, schedule, scenario.duration_h, times
+        )
     result = SimulationResult(
         compiled=compiled,
         time_h=times,
-        states=out.states,
-        ledgers=out.ledgers,
-        doses=out.doses,
-        rules=out.rules,
-        status=state.status,
-        stats=SolverStats(state.accepted, state.rejected, state.rhs_calls),
+        states=states,
+        ledgers=ledgers,
+        doses=_doses(compiled, schedule, times, n_patients),
+        rules=rules,
+        status=status,
+        stats=stats,
     )
     if throw and not result.succeeded.all():
         first = int(np.flatnonzero(~result.succeeded)[0])
         failed = int((~result.succeeded).sum())
         reason = Status(result.status[first])
         raise SimulationError(
-            f"model {model_.name!r}: {failed} of {n_patients} patient(s) failed; patient "
-            f"{first}: {reason.name.lower()} — {reason.message} (use throw=False to keep the "
-            "others)"
+            f"model {compiled.model.name!r}: {failed} of {n_patients} patient(s) failed; "
+            f"patient {first}: {reason.name.lower()} — {reason.message} (use throw=False to "
+            "keep the others)"
         )
     return result
+
+
+def _doses(
+    compiled: CompiledModel, schedule: list[Occurrence], times: FloatArray, n_patients: int
+) -> FloatArray:
+    """Cumulative amount of each element dosed by each save time, (n_save, n_elements, N)."""
+    elements = compiled.model.elements
+    doses = np.zeros((times.size, len(elements), n_patients))
+    for event in schedule:
+        if event.action is not Action.DOSE:
+            continue
+        element = compiled.model.get(event.target).element  # type: ignore[union-attr]
+        if element is not None:
+            doses[times >= event.time_h, elements.index(element)] += event.values
+    return doses
+
+
+def _solve_by_segments(  # noqa: PLR0917  (a whole simulation's inputs)
+    solver: ScipySolver,
+    compiled: CompiledModel,
+    y0: FloatArray,
+    status: NDArray[np.int8],
+    p: FloatArray,
+    schedule: list[Occurrence],
+    duration_h: float,
+    times: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, SolverStats]:
+    """The SciPy path: the batch segment by segment between event times, events applied in
+    Python."""
+    model_ = compiled.model
+    n_patients = y0.shape[1]
+    n_save, n, m = times.size, compiled.n_species, len(model_.ledgers)
+    p = p.copy()
+    out = _Outputs(
+        states=np.full((n_save, n, n_patients), np.nan),
+        ledgers=np.full((n_save, m, n_patients), np.nan),
+        rules=np.full((n_save, len(model_.rules), n_patients), np.nan),
+    )
+    state = Segment(y=y0, ledger=np.zeros((m, n_patients)), status=status)
+    events: dict[float, list[Occurrence]] = {}
+    for occurrence in schedule:
+        events.setdefault(occurrence.time_h, []).append(occurrence)
+    breaks = sorted(set(events) | {0.0, duration_h})
+    held: dict[int, FloatArray] = {}
+    for start, end in itertools.pairwise(breaks):
+        for event in events.get(start, []):
+            _apply(compiled, event, y=state.y, p=p, held=held)
+        _record(compiled, state, p, t=start, at=np.flatnonzero(times == start), out=out)
+        inside = (times > start) & (times < end)
+        saved_y, saved_ledger = advance_scipy(
+            solver, compiled, state, p, t0=start, t1=end, save_times=times[inside]
+        )
+        out.states[inside], out.ledgers[inside] = saved_y, saved_ledger
+        with np.errstate(all="ignore"):  # failed patients hold NaN; their status says why
+            for k in np.flatnonzero(inside):
+                out.rules[k] = compiled.reported_rules(times[k], out.states[k], p)
+    _record(compiled, state, p, t=duration_h, at=np.flatnonzero(times == duration_h), out=out)
+    return out.states, out.ledgers, out.rules, SolverStats(0, 0, state.rhs_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +159,6 @@ class _Outputs:
 
     states: FloatArray
     ledgers: FloatArray
-    doses: FloatArray
     rules: FloatArray
 
 
@@ -172,16 +204,11 @@ def _apply(
     *,
     y: FloatArray,
     p: FloatArray,
-    given: FloatArray,
     held: dict[int, FloatArray],
 ) -> None:
     """Apply one event occurrence to every patient."""
     if event.action is Action.DOSE:
-        row = compiled.species.index(event.target)
-        y[row] += event.values
-        element = compiled.model.get(event.target).element  # type: ignore[union-attr]
-        if element is not None:
-            given[compiled.model.elements.index(element)] += event.values
+        y[compiled.species.index(event.target)] += event.values
         return
     row = compiled.parameters.index(event.target)
     if event.action is Action.WINDOW_START:
