@@ -24,6 +24,7 @@ from mgckd.cli import (  # noqa: F401  (registers commands)
     _risk,
     _simulate,
     _speciate,
+    _steady,
     _t50,
     _t50_simulate,
     _trial,
