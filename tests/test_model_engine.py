@@ -35,7 +35,6 @@ from mgckd.model import (
 )
 from mgckd.model import _compiled as compiled_module
 from mgckd.model._units import unit_problems
-from mgckd.simulate import _rodas as rodas
 from mgckd.simulate import (
     Dose,
     Rodas4,
@@ -48,6 +47,7 @@ from mgckd.simulate import (
     simulate,
     steady_state,
 )
+from mgckd.simulate import _rodas as rodas
 
 HOURS_PER_YEAR = 24 * 365.25
 HAS_ROADRUNNER = importlib.util.find_spec("roadrunner") is not None
