@@ -15,13 +15,15 @@ import numpy as np
 from timing import best_of  # benchmarks/timing.py, beside this file
 
 from mgckd.labs import limits
-from mgckd.outcomes import Cohort, effect_size, published_context, risk
+from mgckd.outcomes import Cohort, apply_effects, effect_size, published_context, risk
 
 N_PATIENTS = 1_000_000
 DRAWS = 4000
 REPEATS = 3
 SEED = 2014
 T50_RANGE_MIN = (150.0, 450.0)
+EGFR_RANGE = (10.0, 90.0)
+"""eGFR of the non-dialysis half of the mixed cohort (mL/min/1.73 m²), uniform."""
 
 
 def _cohorts() -> tuple[Cohort, Cohort]:
@@ -36,6 +38,23 @@ def _cohorts() -> tuple[Cohort, Cohort]:
         t50_min=rng.uniform(*T50_RANGE_MIN, N_PATIENTS),
     )
     return hemodialysis, general
+
+
+def _mixed() -> Cohort:
+    """Half hemodialysis, half non-dialysis CKD (diabetes yes/no, eGFR, T50): every packaged
+    effect finds patients inside and outside its population."""
+    rng = np.random.default_rng(SEED)
+    half = N_PATIENTS // 2
+    return Cohort(
+        dialysis=np.repeat(["hemodialysis", "none"], half),
+        diabetes=rng.random(N_PATIENTS) < 0.5,
+        egfr_ml_min_1_73m2=np.where(
+            np.arange(N_PATIENTS) < half, np.nan, rng.uniform(*EGFR_RANGE, N_PATIENTS)
+        ),
+        mg_mmol_l=rng.uniform(*limits("magnesium").soft, N_PATIENTS),
+        phosphate_mmol_l=rng.uniform(*limits("phosphate").soft, N_PATIENTS),
+        t50_min=rng.uniform(*T50_RANGE_MIN, N_PATIENTS),
+    )
 
 
 def outcomes() -> list[tuple[str, float, str]]:
@@ -66,6 +85,15 @@ def outcomes() -> list[tuple[str, float, str]]:
     context = best_of(lambda: published_context(hemodialysis, record), REPEATS)
     rows.append(
         ("published_context, 1e6 patients", context, f"{N_PATIENTS / context:.3g} patients/s")
+    )
+    mixed = _mixed()
+    every = best_of(lambda: apply_effects(mixed, rng=SEED, draws=DRAWS), REPEATS)
+    rows.append(
+        (
+            "apply_effects, every record, 1e6 mixed patients",
+            every,
+            f"{N_PATIENTS / every:.3g} patients/s",
+        )
     )
     return rows
 

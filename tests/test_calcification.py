@@ -27,6 +27,7 @@ from mgckd.calcification._laws import transformed_score
 from mgckd.calibrate import check, fit, problems
 from mgckd.cli import main
 from mgckd.exceptions import UserInputError
+from mgckd.params import parameters
 from mgckd.physiology import magnesium_model
 from mgckd.simulate import Scenario, simulate
 
@@ -261,3 +262,20 @@ def test_cli_simulate_refuses_an_unknown_reference_plasma(
     assert main(["simulate", str(path), "--calcification", "--plasma-reference", "x"]) == 2
     error = capsys.readouterr().err
     assert "--plasma-reference 'x' is not one of normal, ckd, hemodialysis" in error
+
+
+@pytest.mark.slow
+def test_the_sensitivity_example_refits_to_the_shipped_constants_as_shipped() -> None:
+    script = REPO / "examples" / "calcification_sensitivity.py"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = done.stdout.splitlines()
+    shipped = parameters()
+    k = shipped["cac_progression_rate"].to("1/year")
+    d0 = shipped["cac_drive_threshold"].to("1")
+    assert rows[2].startswith(f"| as shipped | {k:.2f} | {d0:.3f} |")
+    assert len(rows) == 2 + 10

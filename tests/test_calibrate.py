@@ -21,6 +21,7 @@ from mgckd.calibrate import (
     render,
     write,
 )
+from mgckd.calibrate import _problem as problem_module
 from mgckd.cli import main
 from mgckd.exceptions import RegistryError
 from mgckd.params import Status, parameters, parse_entry
@@ -34,6 +35,23 @@ def chemistry_fit():  # type: ignore[no-untyped-def]
 def _constant(values: object) -> list[float]:
     del values
     return [0.0]
+
+
+def test_problems_come_after_the_problems_whose_values_they_use() -> None:
+    order = list(problems())
+    for before, after in (
+        ("chemistry", "dialysis"),
+        ("physiology", "dialysis"),
+        ("dialysis", "cpp"),
+        ("cpp", "calcification"),
+    ):
+        assert order.index(before) < order.index(after)
+
+
+def test_a_dependency_cycle_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(problem_module, "_AFTER", {**problem_module._AFTER, "chemistry": ("cpp",)})
+    with pytest.raises(RegistryError, match="cycle"):
+        problems()
 
 
 def test_a_validation_claim_cannot_be_a_target() -> None:

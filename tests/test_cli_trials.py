@@ -54,19 +54,33 @@ def test_trial_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["sample_size"] is None
 
 
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [
-        ("s0_16_dialysate_t50.yaml", "mgckd.dialysis"),
-        ("s1_2_calmag.yaml", "mgckd.dialysis"),
-    ],
-)
-def test_trial_needing_what_is_not_built_is_one_line(
-    capsys: pytest.CaptureFixture[str], name: str, message: str
+def test_hemodialysis_trials_run_with_a_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "trial",
+        str(EXAMPLES / "s0_16_dialysate_t50.yaml"),
+        "--repeats",
+        "3",
+        "--n",
+        "8",
+        "--pool",
+        "10",
+    )
+    assert code == 0, out
+    text = " ".join(out.split())
+    assert "3 virtual trials of 8 patients drawn from 10 virtual patients" in text
+    assert "published 73" in text
+
+
+def test_a_dialysate_outside_the_range_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = run(capsys, "trial", str(EXAMPLES / name), "--repeats", "2")
+    text = (EXAMPLES / "s0_16_dialysate_t50.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("dialysate_mg_mmol_l: 1.0", "dialysate_mg_mmol_l: 3.0"))
+    code, _, err = run(capsys, "trial", str(bad), "--repeats", "2")
     assert code == 2
-    assert message in err
+    assert "arms.high_mg.dialysate_mg_mmol_l: 3 mmol/L is outside the accepted range" in err
     assert "Traceback" not in err
 
 
@@ -82,6 +96,9 @@ def test_cohort_sample_and_run(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert data["computed_chunks"] == [0, 1, 2]
     code, out, _ = run(capsys, *args)
     assert json.loads(out)["skipped_chunks"] == [0, 1, 2]
-    code, _, err = run(capsys, "cohort", "run", "jsdt_hd", "--out", str(tmp_path / "hd"))
-    assert code == 2
-    assert "mgckd.dialysis" in err
+    hd = ["cohort", "run", "jsdt_hd", "--n", "4", "--days", "7", "--workers", "0"]
+    code, out, _ = run(capsys, *hd, "--out", str(tmp_path / "hd"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {row["ckd_stage"] for row in data["by_stage"]} == {"G5D"}
+    assert data["spec"]["model"] == "magnesium"

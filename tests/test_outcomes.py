@@ -62,7 +62,7 @@ def hd(n: int, **fields: Any) -> Cohort:
 
 def test_records_load_with_unique_ids_and_known_claims() -> None:
     records = effect_sizes()
-    assert len({e.id for e in records}) == len(records) == 8
+    assert len({e.id for e in records}) == len(records) == 10
     known = {c.id for c in claims()}
     for effect in records:
         assert set(effect.claims) <= known, effect.id

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mgckd.exceptions import NotAvailableError, RegistryError, ScenarioError, UserInputError
+from mgckd.dialysis import Schedule
+from mgckd.exceptions import RegistryError, ScenarioError, UserInputError
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import (
     Compartment,
@@ -29,12 +30,17 @@ from mgckd.populations import (
     PiecewiseUniform,
     Preset,
     TruncatedNormal,
+    hemodialysis_batch,
+    pre_dialysis_times_h,
     preset,
     sample_population,
+    simulate_population,
+    usual_binder_mmol_d,
+    washout,
 )
 from mgckd.populations._cohort import steady_observables
+from mgckd.populations._models import resolve_model
 from mgckd.populations._parameters import patient_parameters
-from mgckd.populations._presets import require_simulable
 from mgckd.populations._schedule import personal_schedule
 
 U = np.linspace(0.01, 0.99, 99)
@@ -101,13 +107,108 @@ def test_cohort_reproduces_its_documented_distributions() -> None:
     )
 
 
-def test_hemodialysis_preset_is_sampled_but_not_yet_simulated() -> None:
-    cohort = sample_population("jsdt_hd", 1000, rng=2)
-    assert (cohort.characteristics["ckd_stage"] == "G5D").all()
+def test_hemodialysis_preset_stays_inside_what_dialysis_accepts() -> None:
+    cohort = sample_population("jsdt_hd", 2000, rng=2)
+    frame = cohort.characteristics
+    assert (frame["ckd_stage"] == "G5D").all()
     assert np.isnan(cohort.column("egfr_ml_min_1_73m2")).all()
-    assert np.isfinite(cohort.column("residual_gfr_ml_min")).all()
-    with pytest.raises(NotAvailableError, match=r"mgckd\.dialysis"):
-        require_simulable(preset("jsdt_hd"))
+    registry = parameters()
+    for column, range_name, unit in (
+        ("residual_gfr_ml_min", "residual_gfr_hemodialysis_range_ml_min", "mL/min"),
+        ("fluid_gain_l_d", "interdialytic_fluid_gain_range_l_d", "L/d"),
+    ):
+        low, high = registry[range_name].quantity.to(unit).magnitude
+        assert frame[column].between(low, high).all(), column
+    # intakes centre on the dialysis layer's reference patient; residual function falls with
+    # vintage and dietary Mg and phosphate go together (latent correlations)
+    reference = registry["hemodialysis_reference_diet_mg_mmol_d"].to("mmol/d")
+    assert np.median(frame["diet_mg_mmol_d"]) == pytest.approx(reference, rel=0.05)
+    unbound = registry["hemodialysis_phosphate_unbound_fraction"].to("1")
+    np.testing.assert_allclose(frame["phosphate_unbound_fraction"], unbound)
+    assert stats.spearmanr(frame["vintage_years"], frame["residual_gfr_ml_min"])[0] < -0.3
+    assert stats.spearmanr(frame["diet_mg_mmol_d"], frame["diet_phosphate_mmol_d"])[0] > 0.3
+    assert (frame["dialysate_mg_mmol_l"] == 0.5).all()
+    assert 0.7 < frame["phosphate_binder"].mean() < 0.9
+
+
+def test_a_truncated_log_normal_stays_below_its_limit() -> None:
+    capped = LogNormal(1.0, 3.0, high=15.0)
+    np.testing.assert_array_less(capped.ppf(U), 15.0 + 1e-12)
+    inside = U[U < 0.9]  # below the cap the quantiles are the log-normal's, rescaled
+    reference = stats.lognorm(np.log(3.0), scale=1.0)
+    np.testing.assert_allclose(
+        capped.ppf(inside), reference.ppf(inside * reference.cdf(15.0)), rtol=1e-10
+    )
+
+
+def test_washout_stops_treatments_and_returns_what_binders_bound() -> None:
+    cohort = sample_population("jsdt_hd", 300, rng=4)
+    stopped = washout(cohort, ["phosphate_binder", "mgo_laxative"])
+    users = cohort.characteristics["phosphate_binder"].to_numpy()
+    unbound = "phosphate_unbound_fraction"
+    freed = (stopped.column(unbound) - cohort.column(unbound)) * cohort.column(
+        "diet_phosphate_mmol_d"
+    )
+    np.testing.assert_allclose(freed[users], usual_binder_mmol_d())  # none at the cap of 1
+    np.testing.assert_allclose(freed[~users], 0.0)
+    assert not stopped.characteristics[["phosphate_binder", "mgo_laxative"]].any().any()
+    assert stopped.metadata["washout"] == ("phosphate_binder", "mgo_laxative")
+    assert washout(cohort, []) is cohort
+
+
+def test_hemodialysis_patients_map_onto_dialysis() -> None:
+    cohort = sample_population("jsdt_hd", 6, rng=3)
+    compiled = resolve_model("magnesium")
+    hd = hemodialysis_batch(cohort, compiled)
+    values = hd.parameters()
+    np.testing.assert_allclose(values["dialysate_mg_mmol_l"], 0.5)
+    laxative = cohort.characteristics["mgo_laxative"].to_numpy()
+    assert (values["supplement_mg_mmol_h"][laxative] > 0).all()
+    assert (values["supplement_mg_mmol_h"][~laxative] == 0).all()
+    with pytest.raises(ScenarioError, match="not on hemodialysis"):
+        hemodialysis_batch(sample_population("ckd_g1_g5", 3, rng=0), compiled)
+
+
+def test_hemodialysis_cohort_from_its_long_run_cycle() -> None:
+    """Cross-section at the pre-dialysis sample of the long-run cycle; a stretch from there in
+    which one group's dialysate Mg is raised: pre-dialysis Mg rises in that group only."""
+    cohort = sample_population("jsdt_hd", 6, rng=3)
+    compiled = resolve_model("magnesium")
+    labs = steady_observables(cohort, compiled)
+    assert (labs["status"] == "success").all()
+    assert labs["mg_ionized_pre_mmol_l"].between(0.2, 1.5).all()
+    group = np.array([0, 1, 0, 1, 0, 1])
+    result = simulate_population(
+        cohort,
+        compiled,
+        duration_h=14 * 24.0,
+        save_at_h=None,
+        groups=((), ()),
+        group_of=group,
+        dialysate_mg_mmol_l=(None, 1.0),
+    )
+    np.testing.assert_allclose(result.time_h, pre_dialysis_times_h(Schedule(), 14 * 24.0))
+    mg = result.rule("plasma_mg_total_mmol_l")
+    np.testing.assert_allclose(mg[0], labs["plasma_mg_total_mmol_l"], rtol=1e-6)
+    change = mg[-1] - mg[0]
+    assert (change[group == 1] > 0.1).all()
+    np.testing.assert_allclose(change[group == 0], 0.0, atol=1e-4)  # on their own cycle
+    with pytest.raises(ScenarioError, match="dialysate_mg_mmol_l: 3 mmol/L is outside"):
+        simulate_population(
+            cohort,
+            compiled,
+            duration_h=24.0,
+            save_at_h=None,
+            dialysate_mg_mmol_l=(3.0,),
+        )
+    with pytest.raises(ScenarioError, match="not on hemodialysis"):
+        simulate_population(
+            sample_population("ckd_g1_g5", 2, rng=0),
+            compiled,
+            duration_h=24.0,
+            save_at_h=np.array([0.0, 24.0]),
+            dialysate_mg_mmol_l=(1.0,),
+        )
 
 
 def test_unknown_preset_and_bad_sizes_are_user_errors() -> None:
@@ -205,3 +306,17 @@ def test_arm_schedules_merge_per_patient() -> None:
     np.testing.assert_allclose(sets["loop_diuretic_inhibition"].values, [0.2, on, on, 0.0])
     (dose,) = (e for e in merged if isinstance(e, Dose))
     np.testing.assert_allclose(dose.amounts, [0, 0, 0, bolus.mg_per_dose_mmol()])
+
+
+def test_a_long_run_cycle_that_does_not_converge_marks_the_patient_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("mgckd.dialysis._periodic.MAX_ITERATIONS", 1)
+    cohort = sample_population("jsdt_hd", 2, rng=3)
+    compiled = resolve_model("magnesium")
+    result = simulate_population(cohort, compiled, duration_h=48.0, save_at_h=None)
+    assert not result.succeeded.any()
+    assert np.isnan(result.rule("plasma_mg_total_mmol_l")).all()
+    labs = steady_observables(cohort, compiled)
+    assert (labs["status"] == "steady_state_failed").all()
+    assert labs["plasma_mg_total_mmol_l"].isna().all()

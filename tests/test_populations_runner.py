@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mgckd.exceptions import NotAvailableError, UserInputError
+from mgckd.exceptions import UserInputError
 from mgckd.populations._cohort import CohortSpec, chunk_frame
 from mgckd.populations._runner import MANIFEST, chunk_path, read_cohort_run, run_cohort
 
@@ -57,10 +57,21 @@ def test_a_truncated_chunk_is_recomputed(tmp_path: Path) -> None:
     assert run_cohort(SMALL, tmp_path / "run", workers=0).computed == (1,)
 
 
-def test_hemodialysis_cohorts_wait_for_dialysis(tmp_path: Path) -> None:
-    spec = SMALL.model_copy(update={"preset": "jsdt_hd"})
-    with pytest.raises(NotAvailableError, match=r"mgckd\.dialysis"):
-        run_cohort(spec, tmp_path / "run", workers=0)
+def test_hemodialysis_cohorts_run_from_their_long_run_cycle(tmp_path: Path) -> None:
+    spec = SMALL.model_copy(
+        update={"preset": "jsdt_hd", "n_patients": 6, "chunk_size": 3, "duration_days": 7}
+    )
+    run = run_cohort(spec, tmp_path / "run", workers=0)
+    assert run.computed == (0, 1)
+    frame = run.frame()
+    assert (frame["status"] == "success").all()
+    assert sorted(set(frame["time_days"])) == [0.0, 7.0]
+    start = frame[frame["time_days"] == 0.0].sort_values("patient_id")
+    end = frame[frame["time_days"] == 7.0].sort_values("patient_id")
+    # a week later, the same session of the week on the same long-run cycle: the same sample
+    assert end["plasma_mg_total_mmol_l"].to_numpy() == pytest.approx(
+        start["plasma_mg_total_mmol_l"].to_numpy(), rel=1e-4
+    )
 
 
 def test_dask_local_cluster_runs_the_chunks(tmp_path: Path) -> None:

@@ -48,6 +48,10 @@ def test_analyzer_recovers_the_model_t50_from_noisy_curves(simulated) -> None:  
     fits = fit_wells(simulated.time_min, _noisy(simulated, np.random.default_rng(50)))
     read = ~fits.censored & np.isfinite(fits.t50_min) & np.isfinite(truth)
     assert read.sum() >= 0.8 * N_SERA  # most random sera transition within the 600-min read
+    # a well the analyzer flags (e.g. no upper plateau before the read ends) is reported as
+    # doubtful; the reference's top (the last reading) is biased there too
+    read &= fits.status == "ok"
+    assert read.sum() >= 0.7 * N_SERA
     error = np.abs(fits.t50_min[read] - truth[read]) / truth[read]
     assert np.median(error) < 0.02
     assert np.max(error) < 0.06

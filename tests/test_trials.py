@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.duration.survfunc import survdiff
 
-from mgckd.exceptions import NotAvailableError, ScenarioError
+from mgckd.exceptions import NotAvailableError, ScenarioError, UserInputError
 from mgckd.trials import (
     ancova,
     logrank,
@@ -24,7 +24,7 @@ from mgckd.trials import (
     sample_size,
     welch_t,
 )
-from mgckd.trials._simulate import randomize
+from mgckd.trials._simulate import randomize, simulate_trial
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "trials"
@@ -211,10 +211,8 @@ def test_eligibility_on_a_baseline_observable() -> None:
 
 
 def test_unavailable_parts_are_named() -> None:
-    with pytest.raises(NotAvailableError, match=r"mgckd\.dialysis"):
-        run_trial(read_trial(EXAMPLES / "s0_16_dialysate_t50.yaml"), repeats=2)
     dialysate = _design()["arms"][1] | {"dialysate_mg_mmol_l": 1.0}
-    with pytest.raises(NotAvailableError, match=r"arms\.mgo\.dialysate_mg_mmol_l"):
+    with pytest.raises(ScenarioError, match=r"arms\.mgo\.dialysate_mg_mmol_l: .*not on hemo"):
         run_trial(parse_trial(_design(arms=[{"name": "control"}, dialysate])))
     phosphate = {
         "name": "pi",
@@ -271,3 +269,82 @@ def test_the_runnable_example_trial(tmp_path: Path) -> None:
     result = run_trial(read_trial(EXAMPLES / "mg_hydroxide_t50_ckd.yaml"), repeats=3)
     summary = result.summary().set_index("endpoint")
     assert summary.loc["t50", "estimate_median"] > 0  # more Mg, longer T50 (S0-17's direction)
+
+
+def _hemodialysis(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "population": {"preset": "jsdt_hd"},
+        "n_patients": 8,
+        "arms": [{"name": "standard"}, {"name": "high_mg", "dialysate_mg_mmol_l": 1.0}],
+        "duration_days": 14,
+        "endpoints": [
+            {"name": "mg", "measure": "serum_mg_total", "compare": "change", "method": "welch_t"}
+        ],
+        "repeats": 3,
+        "pool_patients": 12,
+    }
+    return _design(**(data | changes))
+
+
+def test_a_dialysate_trial_on_hemodialysis_patients() -> None:
+    """Pre-dialysis samples every session from the long-run cycle; the higher dialysate raises
+    pre-dialysis Mg in every virtual trial; the pool is drawn without replacement per trial."""
+    design = parse_trial(_hemodialysis())
+    result = run_trial(design)
+    np.testing.assert_allclose(result.data.grid_days, [0, 2, 5, 7, 9, 12, 14])
+    summary = result.summary().iloc[0]
+    assert summary["estimate_p2_5"] > 0.1
+    assert abs(summary["standard_median"]) < 1e-3  # on their own long-run cycle: no change
+    assert result.to_dict()["pool_patients"] == 12
+    again = run_trial(design)
+    np.testing.assert_array_equal(result.primary.analysis.estimate, again.primary.analysis.estimate)
+    with pytest.raises(ScenarioError, match=r"arms\.b\.dialysate_mg_mmol_l: 3 mmol/L is outside"):
+        run_trial(
+            parse_trial(
+                _hemodialysis(arms=[{"name": "a"}, {"name": "b", "dialysate_mg_mmol_l": 3.0}])
+            )
+        )
+    with pytest.raises(ScenarioError, match="pool_patients 6 must be at least n_patients 8"):
+        parse_trial(_hemodialysis(pool_patients=6))
+    with pytest.raises(UserInputError, match="pool_patients 12 is smaller than the 20"):
+        run_trial(design, n_patients=20)
+
+
+def test_the_pool_is_simulated_once_per_arm() -> None:
+    design = parse_trial(_hemodialysis())
+    data = simulate_trial(design, repeats=4, n=8, seed=1)
+    assert data.endpoints["mg"].baseline.shape == (4, 8)
+    # 12 pool patients: every trial's 8 are distinct, and trials overlap
+    ids = data.endpoints["mg"].baseline
+    assert all(np.unique(row).size == 8 for row in ids)
+
+
+def test_calmag_design_runs_on_the_whole_body_model() -> None:
+    """CALMAG's design, small: binder washout, binders in both arms, phosphate and Mg."""
+    design = read_trial(EXAMPLES / "s1_2_calmag.yaml").model_copy(
+        update={"n_patients": 4, "duration_days": 7.0, "pool_patients": 4}
+    )
+    result = run_trial(design, repeats=2)
+    summary = result.summary().set_index("endpoint")
+    assert (
+        summary.loc["serum_mg_change", "camg_median"]
+        > summary.loc["serum_mg_change", "sevelamer_median"]
+    )  # the Mg carbonate of CaMg
+    assert summary.loc["time_to_phosphate_target", "method"] == "logrank"
+
+
+def test_the_dialysate_t50_design_runs() -> None:
+    result = run_trial(
+        read_trial(EXAMPLES / "s0_16_dialysate_t50.yaml"), repeats=3, n_patients=8, pool_patients=8
+    )
+    summary = result.summary().set_index("endpoint")
+    assert summary.loc["t50", "estimate_median"] > 0  # more Mg, longer T50 (S0-16's direction)
+    assert summary.loc["t50", "published"] == 73
+
+
+def test_the_hard_outcome_design_runs() -> None:
+    result = run_trial(
+        read_trial(EXAMPLES / "hard_outcome_mgo_eskd.yaml"), repeats=2, n_patients=12
+    )
+    risks = result.primary.analysis.arm_statistic
+    assert np.all((risks >= 0) & (risks <= 1))

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mgckd.dialysis import with_dialysis
+from mgckd.chemistry import PlasmaComposition
+from mgckd.dialysis import dialysate_trial_arms, with_dialysis
+from mgckd.model import Model
 from mgckd.params import parameters
-from mgckd.physiology import magnesium_model
+from mgckd.physiology import magnesium_model, whole_body_model
 from mgckd.validate import Verdict, checks_dialysis
 
 
@@ -20,6 +22,10 @@ def mg_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         checks_dialysis, "reference_model", lambda: with_dialysis(magnesium_model())
     )
+
+
+def _whole_body() -> Model:
+    return with_dialysis(whole_body_model())
 
 
 @pytest.mark.slow
@@ -60,11 +66,21 @@ def test_the_target_uses_the_seed_limits_and_fails_with_others(
 
 
 @pytest.mark.slow
-def test_the_dialysate_trial_is_judged_on_simulated_plasma() -> None:
+def test_the_dialysate_trial_is_judged_on_simulated_plasma(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CPP kinetics were fitted on the arms the dialysis model predicts: the check passes
+    by construction, and fails when the arms lose their serum Mg gap."""
+    arms = dialysate_trial_arms()
+    assert arms.plasma.magnesium_mmol_l[1] - arms.plasma.magnesium_mmol_l[0] > 0.1
     result = checks_dialysis.dialysate_mg_raises_t50()
-    assert result.verdict in (Verdict.PASS, Verdict.FAIL)
-    assert "predicted" in result.detail
-    assert "nothing of the dialysis layer was tuned to it" in result.detail
+    assert result.verdict is Verdict.PASS, result.detail
+    assert "nothing of it was tuned to this claim" in result.detail
+    fields = arms.plasma.to_dict()
+    fields["magnesium_mmol_l"] = np.repeat(fields["magnesium_mmol_l"][0], 2)
+    no_gap = replace(arms, plasma=PlasmaComposition.from_dict(fields, assumed=()))
+    monkeypatch.setattr(checks_dialysis, "dialysate_trial_arms", lambda: no_gap)
+    assert checks_dialysis.dialysate_mg_raises_t50().verdict is Verdict.FAIL
 
 
 @pytest.mark.slow
@@ -77,3 +93,22 @@ def test_the_intradialytic_checks_report_predictions() -> None:
         result = check()
         assert result.verdict in (Verdict.PASS, Verdict.FAIL), check.__name__
         assert "Predicted, not fitted" in result.detail
+
+
+def test_the_hourly_phosphate_removal_is_judged_on_the_first_hour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Judged on stand-in shares (the whole-body simulation is tested in
+    test_dialysis_whole_body.py): the published profile passes, an even spread — what tissues
+    refilling the ECF as fast as the dialyzer clears it give — fails."""
+    monkeypatch.setattr(checks_dialysis, "reference_model", _whole_body)
+    published = np.array([0.348, 0.251, 0.210, 0.192])
+    monkeypatch.setattr(checks_dialysis, "_hourly_phosphate_removal", lambda model: published)
+    assert checks_dialysis.phosphate_removal_by_hour().verdict is Verdict.PASS
+    even = np.full(4, 0.25)
+    monkeypatch.setattr(checks_dialysis, "_hourly_phosphate_removal", lambda model: even)
+    assert checks_dialysis.phosphate_removal_by_hour().verdict is Verdict.FAIL
+
+
+def test_without_phosphate_the_hourly_check_is_pending() -> None:
+    assert checks_dialysis.phosphate_removal_by_hour().verdict is Verdict.PENDING

@@ -1,13 +1,18 @@
-"""The S0-2 check on a virtual CKD G1-G5 cohort, and that its judgement can pass and fail."""
+"""The cohort checks: S0-2 on a virtual CKD G1-G5 cohort, L-sakaguchi-2018-ionized-mg on a virtual
+hemodialysis cohort, and that their judgements can pass and fail."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mgckd.validate import Verdict
 from mgckd.validate.checks_populations import (
+    hypermagnesemia,
+    hypermagnesemia_by_total_vs_ionized_mg,
     hypomagnesemia_across_ckd_stages,
     judge_s0_2,
+    judge_sakaguchi_2018,
     prevalences,
 )
 
@@ -38,3 +43,27 @@ def test_the_check_runs_on_the_model() -> None:
     assert result.verdict in (Verdict.PASS, Verdict.FAIL)
     assert "5126 of 5126 steady states" in result.detail
     assert "G5" in result.detail
+
+
+def test_hypermagnesemia_judgement_passes_the_study_and_fails_the_model_of_a_fixed_fraction() -> (
+    None
+):
+    n = 118
+    total = np.where(np.arange(n) < round(0.69 * n), 1.2, 1.0)  # 69 % above 1.1 mmol/L
+    ionized = np.where(np.arange(n) < round(0.13 * n), 0.65, 0.55)  # 13 % above 0.60 mmol/L
+    study = hypermagnesemia(total, ionized)
+    assert study.by_total == pytest.approx(100 * 81 / 118)
+    assert judge_sakaguchi_2018(study)[0]
+    # ionized Mg as a fixed fraction of total: hypermagnesemia by ionized as common as by total
+    ok, how = judge_sakaguchi_2018(hypermagnesemia(total, 0.55 * total))
+    assert not ok
+    assert "by ionized outside" in how
+
+
+@pytest.mark.slow
+def test_the_hemodialysis_check_runs_on_the_dialysis_model() -> None:
+    result = hypermagnesemia_by_total_vs_ionized_mg()
+    assert result.verdict in (Verdict.PASS, Verdict.FAIL)  # a prediction: either may come out
+    assert "virtual hemodialysis cohort of 118" in result.detail
+    assert "JSDT's 2.35/2.65/2.85" in result.detail
+    assert "% by total" in str(result.model)

@@ -4,11 +4,12 @@ One `Problem` per module declares the registry parameters it fits (with bounds a
 values) and the calibration targets it fits them to; `fit` runs
 `scipy.optimize.least_squares`; `write` puts the values into the registry data file (status
 ``fitted``, ``calibrated_to`` the claim ids) and `check` tells whether the shipped file equals what
-the program produces. From the shell: ``mgckd calibrate [--check]``.
+the program produces. From the shell: ``mgckd calibrate [--check]``. Problems are fitted in
+dependency order: a problem whose model uses another's fitted values comes after it.
 
 >>> from mgckd.calibrate import problems
->>> sorted(problems())
-['calcification', 'chemistry', 'cpp', 'dialysis', 'physiology']
+>>> list(problems())
+['chemistry', 'physiology', 'dialysis', 'cpp', 'calcification']
 """
 
 from mgckd.calibrate._fit import ProblemFit, TargetFit, fit, target_scale

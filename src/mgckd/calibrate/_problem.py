@@ -95,22 +95,43 @@ class Problem:
 
 
 _PROBLEMS: dict[str, Callable[[], Problem]] = {}
+_AFTER: dict[str, tuple[str, ...]] = {}
 
 
-def problem(name: str) -> Callable[[Callable[[], Problem]], Callable[[], Problem]]:
-    """Register the decorated function as the builder of the calibration problem `name`."""
+def problem(
+    name: str, *, after: tuple[str, ...] = ()
+) -> Callable[[Callable[[], Problem]], Callable[[], Problem]]:
+    """Register the decorated function as the builder of the calibration problem `name`,
+    fitted after the problems `after` (whose fitted values its model uses)."""
 
     def register(build: Callable[[], Problem]) -> Callable[[], Problem]:
         if name in _PROBLEMS and _PROBLEMS[name] is not build:
             raise RegistryError(f"two calibration problems named {name!r}")
         _PROBLEMS[name] = build
+        _AFTER[name] = after
         return build
 
     return register
 
 
+def _fitting_order() -> list[str]:
+    """Problem names, each after the problems it uses (alphabetical where free)."""
+    order: list[str] = []
+    while len(order) < len(_PROBLEMS):
+        ready = [
+            n
+            for n in sorted(_PROBLEMS)
+            if n not in order and all(d in order for d in _AFTER[n] if d in _PROBLEMS)
+        ]
+        if not ready:
+            raise RegistryError(f"calibration problems depend on each other in a cycle: {_AFTER}")
+        order.append(ready[0])
+    return order
+
+
 def problems() -> dict[str, Problem]:
-    """Every registered calibration problem, built (one per module)."""
+    """Every registered calibration problem, built (one per module), in fitting order: a
+    problem comes after those whose fitted values its model uses."""
     from mgckd.calibrate import (  # noqa: F401, PLC0415
         problems_calcification,
         problems_chemistry,
@@ -119,4 +140,4 @@ def problems() -> dict[str, Problem]:
         problems_physiology,
     )
 
-    return {name: build() for name, build in sorted(_PROBLEMS.items())}
+    return {name: _PROBLEMS[name]() for name in _fitting_order()}

@@ -15,6 +15,7 @@ from pathlib import Path
 from mgckd._atomic import write_text_atomic
 from mgckd.calibrate._fit import ProblemFit
 from mgckd.exceptions import RegistryError
+from mgckd.model import compile_model
 from mgckd.params import Status, parameters
 
 DECIMALS = 6
@@ -82,6 +83,7 @@ def write(fitted: ProblemFit, path: Path | None = None) -> Path:
     text = render(target.read_text(encoding="utf-8"), fitted)
     write_text_atomic(target, text)
     parameters.cache_clear()
+    compile_model.cache_clear()  # compiled models hold the registry's values as defaults
     return target
 
 

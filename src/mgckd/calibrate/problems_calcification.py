@@ -33,7 +33,7 @@ def model(values: Mapping[str, float]) -> Sequence[float]:
     ]
 
 
-@problem("calcification")
+@problem("calcification", after=("cpp",))
 def calcification() -> Problem:
     """CAC progression rate and drive threshold, on the two arms of the MgO trial."""
     return Problem(

@@ -1,13 +1,20 @@
-"""The dialysis calibration: how much Mg and phosphate the reference hemodialysis patient eats.
+"""The dialysis calibration: how much of its measured Mg and phosphate intake the reference
+hemodialysis patient takes up.
 
-Free: the dietary Mg and phosphate intake of the reference hemodialysis patient (anuric, on the
-reference prescription: 3 × 4 h a week, dialysate Mg 0.5 mmol/L). Targets: the steady
-pre-dialysis serum Mg of hemodialysis cohorts on 0.5 mmol/L dialysate
-(``L-hd-cohorts-predialysis-mg``) and the phosphate a 4-h session removes
-(``L-hd-phosphate-removal-per-session``), both read from the periodic steady state of the
-whole-body model with dialysis. Everything intradialytic — post-dialysis values, rebound, the
-mass moved by each session, the response to other dialysate levels — is predicted
-(docs/dialysis.md#calibration).
+Free: the reference hemodialysis patient's fractional Mg absorption relative to the healthy curve
+and the fraction of dietary phosphate that reaches the gut unbound (binders, bioavailability).
+Their intakes are measured (registry), the dialyzer, the dialyzable fractions and the tissue
+exchange of Mg and phosphate come from measurements. Targets: the steady pre-dialysis serum Mg of
+hemodialysis cohorts on 0.5 mmol/L dialysate (``L-hd-cohorts-predialysis-mg``) and the phosphate
+a 4-h session removes (``L-hd-phosphate-removal-per-session``), both read from the periodic steady
+state of the whole-body model with dialysis (anuric, 3 × 4 h a week).
+
+Why the gut and not a kinetic parameter: both targets are balance quantities. In the long run an
+anuric patient's dialysis removes what the gut absorbs, so the phosphate removed per session does
+not depend on any kinetic parameter (the tissue mobilization clearance changes it by about 1 %), and
+the pre-dialysis Mg is set mostly by how much Mg is absorbed against how fast the dialyzer can
+take it out. Everything intradialytic — post-dialysis values, rebound, the post-on-pre slope, the
+response to other dialysate levels — is predicted (docs/dialysis.md#calibration).
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from mgckd.dialysis._reference import reference_model
 
 MG_CLAIM = "L-hd-cohorts-predialysis-mg"
 PHOSPHATE_CLAIM = "L-hd-phosphate-removal-per-session"
-MG_DIET = "hemodialysis_reference_diet_mg_mmol_d"
-PHOSPHATE_DIET = "hemodialysis_reference_diet_phosphate_mmol_d"
+MG_ABSORPTION = "hemodialysis_mg_absorption_factor"
+PHOSPHATE_UNBOUND = "hemodialysis_phosphate_unbound_fraction"
 
 _LAST: dict[object, PeriodicSteadyState] = {}
 """The previous evaluation's periodic steady state, by model: the start of the next one (the
@@ -44,7 +51,8 @@ def model(values: Mapping[str, float]) -> Sequence[float]:
     hd = hemodialysis(
         base,
         patients=DialysisPatients(
-            diet_mg_mmol_d=values[MG_DIET], diet_phosphate_mmol_d=values[PHOSPHATE_DIET]
+            mg_absorption_factor=values[MG_ABSORPTION],
+            phosphate_unbound_fraction=values[PHOSPHATE_UNBOUND],
         ),
     )
     steady = periodic_steady_state(hd, guess=_LAST.get(base))
@@ -56,20 +64,19 @@ def model(values: Mapping[str, float]) -> Sequence[float]:
     return [mg, float(np.mean(frame["pi_removed_mmol"]))]
 
 
-@problem("dialysis")
+@problem("dialysis", after=("physiology", "chemistry"))
 def dialysis() -> Problem:
-    """Dietary Mg and phosphate of the reference hemodialysis patient, on cohort pre-dialysis Mg
-    and phosphate removal per session."""
+    """Mg absorption and unbound dietary phosphate of the reference hemodialysis patient, on
+    cohort pre-dialysis Mg and phosphate removal per session."""
     return Problem(
         name="dialysis",
-        description="reference hemodialysis patient's Mg and phosphate intake, on pre-dialysis "
-        "Mg (dialysate 0.5 mmol/L) and phosphate removed per session",
+        description="reference hemodialysis patient's Mg absorption and unbound dietary "
+        "phosphate, on pre-dialysis Mg (dialysate 0.5 mmol/L) and phosphate removed per session",
         # fixed starts near the optimum: each evaluation is a periodic steady state of the
-        # whole-body model (seconds), and a far start (8 and 30 mmol/d) doubles the evaluations
-        # for the same result (to 1e-9 mmol/d)
+        # whole-body model
         free=(
-            Free(MG_DIET, lower=1.0, upper=40.0, start=24.0),
-            Free(PHOSPHATE_DIET, lower=5.0, upper=120.0, start=15.0),
+            Free(MG_ABSORPTION, lower=0.05, upper=1.5, start=0.9),
+            Free(PHOSPHATE_UNBOUND, lower=0.05, upper=1.0, start=0.45),
         ),
         targets=(Target(MG_CLAIM), Target(PHOSPHATE_CLAIM)),
         model=model,

@@ -47,7 +47,7 @@ def calibrate_command(
         )
     report = []
     failed = False
-    for name in names or sorted(known):
+    for name in (n for n in known if not names or n in names):  # dependencies first
         fitted = fit(known[name])
         mismatches = check(fitted)
         if check_only:

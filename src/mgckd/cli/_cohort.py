@@ -5,7 +5,7 @@ in this process) into a resumable directory of Parquet chunks."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from mgckd.exceptions import UserInputError
 from mgckd.labs import hypomagnesemia
 from mgckd.populations import presets, sample_population
 from mgckd.populations._cohort import DEFAULT_CHUNK_SIZE, CohortSpec
+from mgckd.populations._models import ModelName
 from mgckd.populations._runner import run_cohort
 
 cohort_app = typer.Typer(
@@ -30,6 +31,7 @@ cohort_app = typer.Typer(
 app.add_typer(cohort_app, name="cohort")
 
 _PRESETS = ", ".join(sorted(presets()))
+_MODELS = get_args(ModelName)
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -106,6 +108,9 @@ def run_command(
         int, typer.Option("--chunk-size", help="patients per chunk (one vectorized solve)")
     ] = DEFAULT_CHUNK_SIZE,
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    model: Annotated[
+        str, typer.Option("--model", help=f"physiology model: {', '.join(_MODELS)}")
+    ] = "magnesium",
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="address of an existing Dask scheduler (tcp://...)"),
@@ -116,8 +121,14 @@ def run_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
-    """Simulate a virtual cohort in chunks; a killed run resumes where it stopped."""
+    """Simulate a virtual cohort in chunks; a killed run resumes where it stopped.
+
+    Hemodialysis presets start at each patient's mid-week pre-dialysis sample of the long-run
+    cycle of their own prescription; saves a whole number of weeks apart are pre-dialysis."""
+    if model not in _MODELS:
+        raise UserInputError(f"--model {model!r} is not one of {', '.join(_MODELS)}")
     spec = CohortSpec(
+        model=cast("ModelName", model),
         preset=preset_name,
         n_patients=n,
         duration_days=days,

@@ -9,12 +9,14 @@ binding (``gut_mg_phosphate_binding``), the same scenario with it switched off.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
-import yaml
+from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from mgckd.calcification import (
     MgEffectDecomposition,
@@ -23,7 +25,6 @@ from mgckd.calcification import (
     decompose_mg_effect,
     simulate_cac,
 )
-from mgckd.cli._console import out
 from mgckd.interventions import Intervention
 from mgckd.simulate import PatientScenario, SimulationResult, parse_scenario, simulate
 
@@ -56,15 +57,15 @@ class CalcificationSection:
 
     def to_json(self) -> dict[str, object]:
         """``calcification``, ``mg_effect`` (or None) and ``notes`` as JSON-ready data."""
-        effect = None if self.effect is None else _records(self.effect.to_frame())
+        effect = None if self.effect is None else json_records(self.effect.to_frame())
         return {
-            "calcification": _records(self.summary),
+            "calcification": json_records(self.summary),
             "mg_effect": effect,
             "notes": list(self.notes),
         }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+def json_records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Rows as JSON-ready records, NaN as None."""
     rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     return [{str(k): v for k, v in row.items()} for row in rows]
@@ -83,21 +84,23 @@ def patient_table(title: str, frame: pd.DataFrame) -> Table:
     return table
 
 
-def print_section(section: CalcificationSection) -> None:
-    """Print the section: CAC per patient, the decomposition, the notes."""
-    out.print(patient_table("Coronary artery calcification (Agatston)", section.summary))
+def section_renderables(section: CalcificationSection) -> list[RenderableType]:
+    """The section as printed: CAC per patient, the decomposition, the notes."""
+    parts: list[RenderableType] = [
+        patient_table("Coronary artery calcification (Agatston)", section.summary)
+    ]
     if section.effect is not None:
         frame = section.effect.to_frame()
         points = ["patient_id", *(c for c in frame.columns if c.endswith("_points"))]
-        out.print(
+        parts.append(
             patient_table(
                 "Mg's effect on CAC at the end, percentage points of the baseline score "
                 "(Shapley attribution; positive: less calcification with Mg)",
                 frame[points],
             )
         )
-    for note in section.notes:
-        out.print(f"note: {note}")
+    parts.extend(Text(f"note: {note}") for note in section.notes)
+    return parts
 
 
 def _run(ready: PatientScenario) -> SimulationResult:
@@ -116,14 +119,18 @@ def _common(courses: list[PlasmaCourse]) -> list[PlasmaCourse]:
 
 
 def _mg_effect(
-    file: Path, ready: PatientScenario, treated: PlasmaCourse, baseline: float | None, base: str
+    data: Mapping[str, Any],
+    source: str,
+    ready: PatientScenario,
+    treated: PlasmaCourse,
+    baseline: float | None,
+    base: str,
 ) -> tuple[MgEffectDecomposition | None, list[str]]:
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))  # read_scenario has checked it
     given = data.get("interventions") or []
     without_mg = [i for i in given if Intervention.model_validate(i).mg_per_dose_mmol() == 0]
     if len(without_mg) == len(given):
         return None, ["the scenario gives no Mg: no decomposition of Mg's effect"]
-    control_ready = parse_scenario({**data, "interventions": without_mg}, source=str(file))
+    control_ready = parse_scenario({**data, "interventions": without_mg}, source=source)
     courses = [treated, _course(_run(control_ready), control_ready, base)]
     notes = ["control: the same scenario without the Mg-giving interventions"]
     if GUT_BINDING in ready.model.parameter_names:
@@ -143,14 +150,18 @@ def _mg_effect(
 
 
 def calcification_section(
-    file: Path,
+    data: Mapping[str, Any],
+    source: str,
     ready: PatientScenario,
     result: SimulationResult,
     *,
     baseline_agatston: float | None,
     base: str,
 ) -> CalcificationSection:
-    """CAC over the scenario's simulated plasma and, when it gives Mg, the decomposition."""
+    """CAC over the scenario's simulated plasma and, when it gives Mg, the decomposition.
+
+    `data` is the scenario file as read (checked by `read_scenario`), `source` its name.
+    """
     treated = _course(result, ready, base)
     cac = simulate_cac(treated, baseline_agatston=baseline_agatston)
     notes = []
@@ -158,7 +169,7 @@ def calcification_section(
         notes.append(
             f"not simulated, taken from the reference {base} plasma: " + ", ".join(treated.assumed)
         )
-    effect, more = _mg_effect(file, ready, treated, baseline_agatston, base)
+    effect, more = _mg_effect(data, source, ready, treated, baseline_agatston, base)
     return CalcificationSection(
         summary=cac.summary(),
         trajectories=cac.to_frame(),

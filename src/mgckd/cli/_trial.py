@@ -22,8 +22,10 @@ def _covered(value: object) -> str:
 
 def _print_result(result: TrialResult) -> None:
     design = result.design
+    pool = design.pool_patients
+    drawn = "" if pool is None else f" drawn from {pool} virtual patients simulated in every arm"
     out.print(
-        f"{design.name}\n{result.repeats} virtual trials of {result.n_patients} patients "
+        f"{design.name}\n{result.repeats} virtual trials of {result.n_patients} patients{drawn} "
         f"({result.data.eligible / result.data.screened:.1%} of screened patients eligible), "
         f"alpha {design.alpha:g}, seed {result.data.seed}"
     )
@@ -77,6 +79,12 @@ def trial_command(
         int | None, typer.Option("--n", help="patients per trial (default: the design's)")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="random seed")] = None,
+    pool: Annotated[
+        int | None,
+        typer.Option(
+            "--pool", help="virtual patients simulated in every arm (default: the design's)"
+        ),
+    ] = None,
     skip_unavailable: Annotated[
         bool,
         typer.Option(
@@ -104,6 +112,7 @@ def trial_command(
         repeats=repeats,
         n_patients=n_patients,
         seed=seed,
+        pool_patients=pool,
         skip_unavailable=skip_unavailable,
     )
     found = (
@@ -113,6 +122,7 @@ def trial_command(
             n_max=n_max,
             repeats=repeats,
             seed=seed,
+            pool_patients=pool,
             skip_unavailable=skip_unavailable,
         )
         if find_n

@@ -3,7 +3,8 @@
 `with_dialysis(model)` adds the dialyzer to any model with an extracellular Mg (Ca, phosphate)
 species; a `Prescription` (dialysate, flows, modality, `Schedule`) and `DialysisPatients` make a
 `Hemodialysis` batch (`hemodialysis`), whose long-run cycle `periodic_steady_state` finds and
-`simulate_dialysis` runs session by session. See docs/dialysis.md.
+`simulate_dialysis` runs session by session; `dialysate_trial_arms` simulates the dialysate-Mg
+trial's arms (S0-16). See docs/dialysis.md.
 
 >>> from mgckd.dialysis import Prescription
 >>> Prescription(dialysate_mg_mmol_l=0.75).schedule.starts_h
@@ -13,6 +14,7 @@ species; a `Prescription` (dialysate, flows, modality, `Schedule`) and `Dialysis
 from mgckd.dialysis._model import (
     ELEMENTS,
     DialyzedElement,
+    dialyzable_fractions,
     dialyzed_elements,
     dialyzer_koa_l_h,
     koa_from_clearance,
@@ -24,6 +26,7 @@ from mgckd.dialysis._periodic import Match, PeriodicSteadyState, periodic_steady
 from mgckd.dialysis._prescription import WEEKDAYS, Prescription, Schedule
 from mgckd.dialysis._run import DialysisResult, dialysis_scenario, simulate_dialysis
 from mgckd.dialysis._sessions import Session, session_windows, sessions
+from mgckd.dialysis._trial import TrialArms, dialysate_trial_arms
 
 __all__ = [
     "ELEMENTS",
@@ -37,7 +40,10 @@ __all__ = [
     "Prescription",
     "Schedule",
     "Session",
+    "TrialArms",
+    "dialysate_trial_arms",
     "dialysis_scenario",
+    "dialyzable_fractions",
     "dialyzed_elements",
     "dialyzer_koa_l_h",
     "hemodialysis",

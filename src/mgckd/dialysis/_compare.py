@@ -2,7 +2,8 @@
 prescription to the predicted long-run pre-dialysis total and ionized Mg, phosphate and T50 at
 each dialysate Mg, with an uncertainty band.
 
-How: the patient's Mg intake (and phosphate intake, when the model has phosphate) is solved for
+How: the patient's Mg intake (and the phosphate reaching their gut unbound, when the model has
+phosphate; the reference patient's Mg absorption and tissue kinetics are kept) is solved for
 so that the periodic steady state on the current prescription reproduces the measured
 pre-dialysis Mg (and phosphate) — the individualisation; then the same patient is taken to the
 periodic steady state of each dialysate level. The measured Mg stands for the patient's usual

@@ -4,8 +4,10 @@
 usual and hands them here: the prescription and schedule are checked, the model is given
 dialysis, every patient starts at the long-run (periodic) steady state of their prescription at
 the start of the first session, and the sessions join the schedule. Patients without a
-``gfr_course`` get the section's residual GFR; patients without ``diet_mg_mmol_d`` the reference
-hemodialysis patient's Mg intake.
+``gfr_course`` get the section's residual GFR; patients without ``diet_mg_mmol_d`` or
+``diet_pi_mmol_d`` the reference hemodialysis patient's intakes, and every patient its Mg
+absorption and unbound fraction of dietary phosphate (a phosphate intake given in the file is
+multiplied by that fraction).
 """
 
 from __future__ import annotations
@@ -18,13 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mgckd.dialysis._patients import DialysisPatients, hemodialysis
 from mgckd.dialysis._periodic import periodic_steady_state
-from mgckd.dialysis._prescription import Prescription, Schedule
+from mgckd.dialysis._prescription import Prescription, Schedule, reference
 from mgckd.dialysis._sessions import session_windows, sessions
 from mgckd.exceptions import ScenarioError
 from mgckd.model import Model, compile_model
 from mgckd.simulate._scenario import Scenario
 
 _GFR = ("gfr_start_l_h", "gfr_floor_l_h", "gfr_decline_per_h")
+_OWN_DIET = {
+    "diet_mg_mmol_h": ("diet_mg_mmol_d", None),
+    "diet_pi_mmol_h": ("diet_pi_mmol_d", "hemodialysis_phosphate_unbound_fraction"),
+}
+"""Diet parameters a patient of the file may set: the field, and the registry fraction of the
+intake that reaches the model's gut lumen (None: all of it)."""
 
 
 class _Strict(BaseModel):
@@ -114,7 +122,6 @@ def apply_dialysis_section(
         raise ScenarioError(f"dialysis.{error}") from None
     n = scenario.n_patients
     own_course = np.array(["gfr_course" in g for g in given])
-    own_diet = np.array(["diet_mg_mmol_d" in g for g in given])
     base = hemodialysis(model, prescription, patients)
     defaults = base.parameters()
     overrides: dict[str, Any] = {}
@@ -122,8 +129,11 @@ def apply_dialysis_section(
         file_values = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
         if name in _GFR:
             overrides[name] = np.where(own_course, file_values, defaults[name][0])
-        elif name == "diet_mg_mmol_h":
-            overrides[name] = np.where(own_diet, file_values, defaults[name][0])
+        elif name in _OWN_DIET:
+            field, reaching = _OWN_DIET[name]
+            own = np.array([field in g for g in given])
+            unbound = 1.0 if reaching is None else reference(reaching, "1")
+            overrides[name] = np.where(own, file_values * unbound, defaults[name][0])
         else:
             overrides[name] = file_values
     hd = hemodialysis(model, [prescription] * n, patients, overrides=overrides)

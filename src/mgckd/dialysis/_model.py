@@ -5,9 +5,12 @@ species.
 
 The dialyzer's diffusive clearance of each element follows from the blood (plasma water) and
 dialysate flows and the dialyzer's mass-transfer area coefficient KoA by the countercurrent
-formula of Michaels (1966); convection adds to it; the driving gradient is the ultrafilterable
-plasma concentration (the model's ultrafilterable fraction times the current ECF concentration)
-minus the dialysate concentration. docs/dialysis.md gives the equations and their sources.
+formula of Michaels (1966); convection adds to it; the driving gradient is the dialyzable plasma
+concentration (the dialyzable fraction times the current ECF concentration) minus the dialysate
+concentration. For Mg and Ca the dialyzable fraction is the ionized plus the small-ligand
+complexed fraction of `mgckd.chemistry`: what is bound to albumin or to the lumped uremic anion
+stays in the blood over a session (docs/dialysis.md#the-dialyzable-fraction). docs/dialysis.md
+gives the equations and their sources.
 
 >>> from mgckd.physiology import magnesium_model
 >>> model = with_dialysis(magnesium_model())
@@ -21,9 +24,12 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import sympy
+from numpy.typing import NDArray
 
 from mgckd._pint import quantity
+from mgckd.chemistry import reference_plasma, speciate
 from mgckd.exceptions import ModelDefinitionError
 from mgckd.model import Flux, Model, Param, Rule, Species, sym
 from mgckd.params import parameters
@@ -51,19 +57,23 @@ class DialyzedElement:
     element : ``"Mg"``, ``"Ca"`` or ``"P"``.
     short : the name stem (``mg``, ``ca``, ``pi``).
     ecf : the ECF species of the model.
-    ultrafilterable : the model's ultrafilterable fraction (parameter or rule).
+    dialyzable : the fraction of the plasma total the dialyzer sees (parameter or rule):
+        ``with_dialysis`` declares it from `chemistry` where that is given, else the model has it.
     plasma_total : the model's rule of the total plasma concentration (mmol/L).
     dialysate_default : registry name of the default dialysate concentration.
     diffusion : registry name of its diffusion coefficient (scales the dialyzer KoA).
+    chemistry : the `mgckd.chemistry.speciate` fractions whose sum is the dialyzable fraction
+        (empty: the model's own fraction is used).
     """
 
     element: str
     short: str
     ecf: str
-    ultrafilterable: str
+    dialyzable: str
     plasma_total: str
     dialysate_default: str
     diffusion: str
+    chemistry: tuple[str, ...] = ()
 
     @property
     def dialysate(self) -> str:
@@ -91,9 +101,9 @@ class DialyzedElement:
         return f"dialyzer_{self.short}_clearance_l_h"
 
     @property
-    def ultrafilterable_concentration(self) -> str:
-        """Rule: ultrafilterable plasma concentration at the current ECF volume, mmol/L."""
-        return f"plasma_{self.short}_ultrafilterable_mmol_l"
+    def dialyzable_concentration(self) -> str:
+        """Rule: dialyzable plasma concentration at the current ECF volume, mmol/L."""
+        return f"plasma_{self.short}_dialyzable_mmol_l"
 
 
 ELEMENTS = (
@@ -101,19 +111,21 @@ ELEMENTS = (
         "Mg",
         "mg",
         "mg_ecf",
-        "mg_ultrafilterable_fraction",
+        "mg_dialyzable_fraction",
         "plasma_mg_total_mmol_l",
         "dialysate_mg_reference_mmol_l",
         "diffusion_coefficient_mg_ion",
+        ("mg_ionized_fraction", "mg_complexed_fraction"),
     ),
     DialyzedElement(
         "Ca",
         "ca",
         "ca_ecf",
-        "ca_ultrafilterable_fraction",
+        "ca_dialyzable_fraction",
         "plasma_ca_total_mmol_l",
         "dialysate_ca_reference_mmol_l",
         "diffusion_coefficient_ca_ion",
+        ("ca_ionized_fraction", "ca_complexed_fraction"),
     ),
     DialyzedElement(
         "P",
@@ -170,6 +182,29 @@ def koa_from_clearance(clearance: float, plasma_flow: float, dialysate_flow: flo
     )
 
 
+def dialyzable_fractions(frame: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
+    """The dialyzable fraction of each element that has `chemistry`, per sample of a
+    `mgckd.chemistry.speciate` frame: the sum of its ionized and complexed fractions."""
+    return {
+        e.dialyzable: np.sum([frame[c].to_numpy(dtype=np.float64) for c in e.chemistry], axis=0)
+        for e in ELEMENTS
+        if e.chemistry
+    }
+
+
+@cache
+def reference_dialyzable_fraction(element: str) -> float:
+    """The dialyzable fraction of `element` (``Mg``, ``Ca``) in the reference hemodialysis
+    plasma: the default of the parameter ``with_dialysis`` declares.
+
+    >>> round(reference_dialyzable_fraction("Mg"), 3)
+    0.698
+    """
+    frame = speciate(reference_plasma("hemodialysis")).to_frame()
+    (found,) = (e for e in ELEMENTS if e.element == element)
+    return float(dialyzable_fractions(frame)[found.dialyzable][0])
+
+
 def _reference_plasma_flow_ml_min() -> float:
     registry = parameters()
     blood = registry["dialysis_blood_flow_reference_ml_min"].to("mL/min")
@@ -211,6 +246,20 @@ def _parameters(elements: tuple[DialyzedElement, ...]) -> tuple[Param, ...]:
         (FLUID_GAIN, "L/h", "interdialytic_fluid_gain_reference_l_d"),
     )
     own = tuple(Param(name, unit, registry=entry) for name, unit, entry in table)
+    fractions = tuple(
+        Param(
+            e.dialyzable,
+            "1",
+            value=reference_dialyzable_fraction(e.element),
+            description=(
+                f"dialyzable fraction of plasma {e.element} (ionized plus small-ligand "
+                "complexes, per patient from mgckd.chemistry; the reference hemodialysis plasma "
+                "by default)"
+            ),
+        )
+        for e in elements
+        if e.chemistry
+    )
     per_element = tuple(
         p
         for e in elements
@@ -227,7 +276,7 @@ def _parameters(elements: tuple[DialyzedElement, ...]) -> tuple[Param, ...]:
             ),
         )
     )
-    return own + per_element
+    return own + fractions + per_element
 
 
 def _rules(elements: tuple[DialyzedElement, ...], volume: str) -> tuple[Rule, ...]:
@@ -270,21 +319,21 @@ def _rules(elements: tuple[DialyzedElement, ...], volume: str) -> tuple[Rule, ..
                 e.diffusive_clearance,
                 michaels_clearance(s(e.koa), plasma_flow, s("dialysate_flow_l_h")),
                 "L/h",
-                f"diffusive dialyzer clearance of ultrafilterable {e.element} (Michaels, "
+                f"diffusive dialyzer clearance of dialyzable {e.element} (Michaels, "
                 "countercurrent)",
             ),
             Rule(
                 e.clearance,
                 diffusive + s("dialyzer_filtration_l_h") * (1 - diffusive / plasma_flow),
                 "L/h",
-                f"dialyzer clearance of ultrafilterable {e.element}, diffusion plus convection: "
+                f"dialyzer clearance of dialyzable {e.element}, diffusion plus convection: "
                 "K = K_D + Q_F (1 − K_D/Q_p)",
             ),
             Rule(
-                e.ultrafilterable_concentration,
-                s(e.ultrafilterable) * s(e.ecf) / s(CURRENT_VOLUME),
+                e.dialyzable_concentration,
+                s(e.dialyzable) * s(e.ecf) / s(CURRENT_VOLUME),
                 "mmol/L",
-                f"ultrafilterable (dialyzable) plasma {e.element} at the current ECF volume",
+                f"dialyzable plasma {e.element} at the current ECF volume",
             ),
         ]
     return tuple(rules)
@@ -311,12 +360,12 @@ def _fluxes(elements: tuple[DialyzedElement, ...]) -> tuple[Flux, ...]:
     dialyzer = tuple(
         Flux.transfer(
             e.flux,
-            s(SWITCH) * s(e.clearance) * (s(e.ultrafilterable_concentration) - s(e.dialysate))
+            s(SWITCH) * s(e.clearance) * (s(e.dialyzable_concentration) - s(e.dialysate))
             + s(ULTRAFILTRATION) * s(e.dialysate),
             source=e.ecf,
             target=None,
             description=(
-                f"{e.element} across the dialyzer: clearance × (ultrafilterable plasma − "
+                f"{e.element} across the dialyzer: clearance × (dialyzable plasma − "
                 "dialysate concentration), plus the ultrafiltrate at the dialysate concentration; "
                 "negative when the dialysate gives"
             ),
@@ -349,7 +398,8 @@ def with_dialysis(model: Model) -> Model:
     """`model` with hemodialysis: the session switch, dialyzer, ultrafiltration and fluid gain.
 
     Adds the parameters (switch ``dialysis_on``, flows, hematocrit, dialysate concentrations,
-    KoA per element, ultrafiltration, substitution and fluid-gain rates), the species
+    dialyzable fractions of Mg and Ca, KoA per element, ultrafiltration, substitution and
+    fluid-gain rates), the species
     ``ecf_excess_water_l``, one dialyzer flux per element whose ECF species exists (``mg_ecf``,
     ``ca_ecf``, ``pi_ecf``) and its clearance rules. Every ECF amount of the model is then read
     through the current ECF volume (dry volume plus excess water), so that the fluid gained
@@ -360,7 +410,8 @@ def with_dialysis(model: Model) -> Model:
     ------
     ModelDefinitionError
         When the model has none of the ECF species, its ECF compartment has no volume, or an
-        element's ultrafilterable fraction is missing (the message names it).
+        element's plasma total (or phosphate's ultrafilterable fraction) is missing (the message
+        names it).
     """
     if SWITCH in model.parameter_names:
         return model
@@ -372,7 +423,7 @@ def with_dialysis(model: Model) -> Model:
         )
     known = set(model.parameter_names) | set(model.rule_names)
     for e in elements:
-        for needed in (e.ultrafilterable, e.plasma_total):
+        for needed in (e.plasma_total,) if e.chemistry else (e.dialyzable, e.plasma_total):
             if needed not in known:
                 raise ModelDefinitionError(
                     f"with_dialysis: model {model.name!r} has {e.ecf} but no {needed!r} "

@@ -1,9 +1,9 @@
 """Hemodialysis patients and the batch they form with a prescription and a model.
 
 `DialysisPatients` holds what differs between patients (residual kidney function, fluid gain,
-hematocrit, dietary Mg, pre-dialysis plasma); `hemodialysis` joins them with prescriptions and a
-model (given dialysis by `with_dialysis`) into the `Hemodialysis` batch that
-`periodic_steady_state` and `simulate_dialysis` run.
+hematocrit, dietary Mg and phosphate, how much of them the gut takes up, pre-dialysis plasma);
+`hemodialysis` joins them with prescriptions and a model (given dialysis by `with_dialysis`) into
+the `Hemodialysis` batch that `periodic_steady_state` and `simulate_dialysis` run.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from mgckd._pint import quantity
 from mgckd.chemistry import PlasmaComposition, reference_plasma, speciate
-from mgckd.dialysis._model import FLUID_GAIN, with_dialysis
+from mgckd.dialysis._model import FLUID_GAIN, dialyzable_fractions, with_dialysis
 from mgckd.dialysis._prescription import Prescription, Schedule, reference
 from mgckd.exceptions import ScenarioError
-from mgckd.model import Model
+from mgckd.model import Model, compile_model
 from mgckd.params import parameters
 
 FloatArray = NDArray[np.float64]
@@ -40,13 +40,24 @@ _PER_PATIENT = {
     "hematocrit": ("hematocrit_hemodialysis_reference", "1"),
     "diet_mg_mmol_d": ("hemodialysis_reference_diet_mg_mmol_d", "mmol/d"),
     "diet_phosphate_mmol_d": ("hemodialysis_reference_diet_phosphate_mmol_d", "mmol/d"),
+    "mg_absorption_factor": ("hemodialysis_mg_absorption_factor", "1"),
+    "phosphate_unbound_fraction": ("hemodialysis_phosphate_unbound_fraction", "1"),
 }
 """Per-patient fields and the registry default (name, unit) of each."""
 _RANGES = {
     "residual_gfr_ml_min": ("residual_gfr_hemodialysis_range_ml_min", "mL/min"),
     "fluid_gain_l_d": ("interdialytic_fluid_gain_range_l_d", "L/d"),
     "hematocrit": ("hematocrit_range", "1"),
+    "mg_absorption_factor": ("hemodialysis_mg_absorption_factor_range", "1"),
+    "phosphate_unbound_fraction": ("hemodialysis_phosphate_unbound_fraction_range", "1"),
 }
+MG_ABSORPTION_FRACTIONS = (
+    "absorbed_fraction_low_intake",
+    "absorbed_fraction_paracellular",
+    "absorbed_fraction_reference",
+)
+"""The model's three anchors of the Mg absorption curve (Fine 1991) that `mg_absorption_factor`
+scales: the whole curve scales with them."""
 
 
 def _array(value: ArrayLike, name: str) -> FloatArray:
@@ -66,14 +77,18 @@ class DialysisPatients:
     residual_gfr_ml_min : residual kidney function (GFR), mL/min (0: anuric).
     fluid_gain_l_d : fluid gained per day between sessions, L/d.
     hematocrit : blood hematocrit.
-    diet_mg_mmol_d : dietary Mg, mmol/d (default the reference hemodialysis patient's, fitted to
-        cohorts' pre-dialysis Mg).
-    diet_phosphate_mmol_d : dietary phosphate reaching the gut, mmol/d (default the reference
-        hemodialysis patient's, fitted to the phosphate removed per session); used when the
-        model has phosphate.
+    diet_mg_mmol_d : dietary Mg, mmol/d (default the reference hemodialysis patient's,
+        measured).
+    diet_phosphate_mmol_d : dietary phosphate, mmol/d (default the reference hemodialysis
+        patient's, measured); used when the model has phosphate.
+    mg_absorption_factor : the patient's fractional Mg absorption relative to the healthy
+        curve (default the reference hemodialysis patient's, fitted to cohorts' pre-dialysis Mg).
+    phosphate_unbound_fraction : the fraction of dietary phosphate that reaches the absorptive
+        gut unbound (binders and a restricted diet's lower bioavailability keep the rest; default
+        the reference hemodialysis patient's, fitted to the phosphate removed per session).
     plasma : pre-dialysis plasma composition (one sample, or one per patient) from which the
-        ultrafilterable and ionized fractions of Mg and Ca come; default the reference
-        hemodialysis plasma.
+        ultrafilterable, ionized and dialyzable fractions of Mg and Ca come; default the
+        reference hemodialysis plasma.
     """
 
     residual_gfr_ml_min: ArrayLike | None = None
@@ -81,6 +96,8 @@ class DialysisPatients:
     hematocrit: ArrayLike | None = None
     diet_mg_mmol_d: ArrayLike | None = None
     diet_phosphate_mmol_d: ArrayLike | None = None
+    mg_absorption_factor: ArrayLike | None = None
+    phosphate_unbound_fraction: ArrayLike | None = None
     plasma: PlasmaComposition | None = None
 
     def __post_init__(self) -> None:
@@ -194,7 +211,17 @@ class Hemodialysis:
         }
         missing = [name for name in values if name not in names]
         if "diet_pi_mmol_h" in names:
-            values["diet_pi_mmol_h"] = _per_hour(self.patients.values("diet_phosphate_mmol_d"), n)
+            values["diet_pi_mmol_h"] = _per_hour(
+                self.patients.values("diet_phosphate_mmol_d")
+                * self.patients.values("phosphate_unbound_fraction"),
+                n,
+            )
+        compiled = compile_model(self.model)
+        factor = _per_patient(self.patients.values("mg_absorption_factor"), n)
+        for name in MG_ABSORPTION_FRACTIONS:
+            if name in names:
+                healthy = compiled.default_parameters[compiled.parameters.index(name)]
+                values[name] = factor * healthy
         if missing:
             raise ScenarioError(
                 f"model {self.model.name!r} lacks parameter(s) {', '.join(missing)} that a "
@@ -204,6 +231,7 @@ class Hemodialysis:
         for name in CHEMISTRY_FRACTIONS:
             if name in names:
                 values[name] = frame[name].to_numpy(dtype=np.float64)
+        values.update({k: v for k, v in dialyzable_fractions(frame).items() if k in names})
         tables = [p.model_parameters() for p in self.prescriptions]
         for name in tables[0]:
             if name in names:

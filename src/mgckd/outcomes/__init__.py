@@ -11,6 +11,10 @@
 - `risk` — relative and (where a baseline is published) absolute risk with Monte Carlo
   intervals over the published CIs; refuses patients outside the effect's population unless
   asked.
+- `apply_effects` — every packaged effect applied to one cohort where it belongs, with the
+  refusals said (`OutcomeReport`); `cohort_from_simulation` and `sample_times` make that cohort
+  from simulated trajectories (pre-dialysis labs on hemodialysis), as `mgckd simulate
+  --outcomes` does.
 
 Every output is an association in the population it came from ("association, not causation"),
 never a treatment instruction.
@@ -22,6 +26,7 @@ never a treatment instruction.
 1.24
 """
 
+from mgckd.outcomes._apply import LABEL, OutcomeReport, apply_effects
 from mgckd.outcomes._cohort import COHORT_COLUMNS, Cohort, read_cohort
 from mgckd.outcomes._context import (
     ASSOCIATION,
@@ -46,10 +51,17 @@ from mgckd.outcomes._effects import (
     effects_frame,
 )
 from mgckd.outcomes._risk import RiskResult, absolute_risk, risk
+from mgckd.outcomes._simulated import (
+    Sample,
+    SimulatedCohort,
+    cohort_from_simulation,
+    sample_times,
+)
 
 __all__ = [
     "ASSOCIATION",
     "COHORT_COLUMNS",
+    "LABEL",
     "Baseline",
     "CategoricalExposure",
     "Category",
@@ -57,14 +69,19 @@ __all__ = [
     "EffectSize",
     "Horizon",
     "Interaction",
+    "OutcomeReport",
     "PerUnitExposure",
     "Population",
     "Ratio",
     "RiskResult",
+    "Sample",
+    "SimulatedCohort",
     "Source",
     "Stratum",
     "absolute_risk",
+    "apply_effects",
     "assign_categories",
+    "cohort_from_simulation",
     "effect_size",
     "effect_sizes",
     "effects_frame",
@@ -72,4 +89,5 @@ __all__ = [
     "published_context",
     "read_cohort",
     "risk",
+    "sample_times",
 ]

@@ -183,6 +183,23 @@ class Cohort:
         """Number of patients."""
         return int(self.dialysis.size)
 
+    def take(self, index: ArrayLike) -> Cohort:
+        """The patients at `index` (integer positions or a boolean mask), fields kept.
+
+        Examples
+        --------
+        >>> Cohort(dialysis=["none", "hemodialysis"]).take([1]).patient_id
+        ('patient-2',)
+        """
+        rows = np.arange(self.n)[np.asarray(index)]
+        kept: dict[str, Any] = {
+            f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[rows]
+            for f in fields(self)
+            if f.name != "patient_id"
+        }
+        ids = np.asarray(self.patient_id, dtype=object)[rows]
+        return Cohort(patient_id=tuple(ids), **kept)
+
     def column(self, name: str) -> NDArray[np.float64] | None:
         """A numeric field by name (None when the cohort lacks it)."""
         values: NDArray[np.float64] | None = getattr(self, name)

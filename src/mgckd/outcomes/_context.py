@@ -94,13 +94,19 @@ def _mismatch(cohort: Cohort, effect: EffectSize) -> _Reasons:
         reasons.add(unknown, f"diabetes unknown {needs}")
         has = "diabetes" if population.diabetes is False else "no diabetes"
         reasons.add(~unknown & (diabetes != float(population.diabetes)), f"{has} {needs}")
-    bound = population.egfr_below_ml_min_1_73m2
-    if bound is not None:
+    low, high = population.egfr_at_least_ml_min_1_73m2, population.egfr_below_ml_min_1_73m2
+    if low is not None or high is not None:
         egfr = cohort.column("egfr_ml_min_1_73m2")
         values = np.full(cohort.n, np.nan) if egfr is None else egfr
         unknown = np.isnan(values)
-        reasons.add(unknown, f"eGFR unknown (needs eGFR < {bound:g})")
-        reasons.add(~unknown & (values >= bound), f"eGFR >= {bound:g} (needs < {bound:g})")
+        needs = " and ".join(
+            f"eGFR {sign} {bound:g}" for sign, bound in ((">=", low), ("<", high)) if bound
+        )
+        reasons.add(unknown, f"eGFR unknown (needs {needs})")
+        if high is not None:
+            reasons.add(~unknown & (values >= high), f"eGFR >= {high:g} (needs {needs})")
+        if low is not None:
+            reasons.add(~unknown & (values < low), f"eGFR < {low:g} (needs {needs})")
     return reasons
 
 

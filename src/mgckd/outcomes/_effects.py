@@ -319,7 +319,8 @@ class Population(_Frozen):
     description : the cohort in words.
     dialysis : the `mgckd.labs.Dialysis` values inside the population.
     diabetes : True or False when the population is restricted to it; None for any.
-    egfr_below_ml_min_1_73m2 : the population's eGFR bound (non-dialysis CKD), if any.
+    egfr_below_ml_min_1_73m2 : the population's upper eGFR bound (non-dialysis CKD), if any.
+    egfr_at_least_ml_min_1_73m2 : its lower eGFR bound (an enrolment criterion), if any.
     country, n, events, follow_up, note : as published.
     """
 
@@ -327,11 +328,19 @@ class Population(_Frozen):
     dialysis: tuple[Dialysis, ...]
     diabetes: bool | None = None
     egfr_below_ml_min_1_73m2: float | None = Field(default=None, gt=0)
+    egfr_at_least_ml_min_1_73m2: float | None = Field(default=None, gt=0)
     country: _Text
     n: int | None = Field(default=None, gt=0)
     events: int | None = Field(default=None, ge=0)
     follow_up: _Text
     note: _Text | None = None
+
+    @model_validator(mode="after")
+    def _egfr_bounds(self) -> Self:
+        low, high = self.egfr_at_least_ml_min_1_73m2, self.egfr_below_ml_min_1_73m2
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"eGFR bounds: at least {low:g} must be below {high:g}")
+        return self
 
     def render(self) -> str:
         """One line: description, country, N, follow-up."""

@@ -176,17 +176,29 @@ class RiskResult:
             "draws": self.draws,
             "level": self.level,
             "metadata": self.metadata,
-            "summary": _records(self.summary()),
-            "patients": _records(self.patients),
+            "summary": records(self.summary()),
+            "patients": records(self.patients),
         }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dictionaries, NaN written as None (valid JSON)."""
     return [
         {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in frame.astype(object).to_dict("records")
     ]
+
+
+def labelled(frame: pd.DataFrame, effect: EffectSize) -> pd.DataFrame:
+    """`frame` with the effect's ``horizon``, ``outcome``, ``measure``, ``population`` and the
+    ``caveat`` (association, not causation) on every row."""
+    return frame.assign(
+        horizon=effect.horizon.render(),
+        outcome=effect.outcome,
+        measure=effect.measure,
+        population=effect.population.render(),
+        caveat=ASSOCIATION,
+    )
 
 
 def _generator(rng: int | np.random.Generator) -> tuple[np.random.Generator, dict[str, Any]]:
@@ -231,6 +243,7 @@ def risk(
     draws: int = 4000,
     level: float = 0.95,
     allow_outside_population: bool = False,
+    check_units: bool = True,
 ) -> RiskResult:
     """Apply a published effect size to each patient: relative risk vs the reference and, where
     a baseline risk is published, absolute risk over the horizon, with Monte Carlo intervals.
@@ -244,6 +257,9 @@ def risk(
     level : coverage of the Monte Carlo intervals.
     allow_outside_population : apply the effect to patients outside its population too (they
         are flagged in ``outside_population``); refused otherwise.
+    check_units : refuse exposure values that read as a unit mix-up (measured labs); False for
+        values known to be in the internal unit (a simulated cohort), which may lie outside the
+        usual range.
 
     Returns
     -------
@@ -257,7 +273,8 @@ def risk(
     MissingColumnError
         The cohort lacks a field the effect needs.
     ImplausibleValueError
-        An exposure value that reads as a unit mix-up (e.g. Mg in mg/dL given as mmol/L).
+        An exposure value that reads as a unit mix-up (e.g. Mg in mg/dL given as mmol/L), with
+        `check_units`.
     OutsidePopulationError
         A patient outside the effect's population, unless `allow_outside_population`.
 
@@ -279,7 +296,8 @@ def risk(
     if not 0.0 < level < 1.0:
         raise UserInputError(f"level {level!r} must lie between 0 and 1")
     require_fields(cohort, record)
-    _check_units(cohort, record)
+    if check_units:
+        _check_units(cohort, record)
     found = context(cohort, record)
     if not allow_outside_population:
         _refuse_outside(found.frame, record)
@@ -304,13 +322,7 @@ def risk(
             draws=draws,
             tail=tail,
         )
-    patients = patients.assign(
-        horizon=record.horizon.render(),
-        outcome=record.outcome,
-        measure=record.measure,
-        population=record.population.render(),
-        caveat=ASSOCIATION,
-    )
+    patients = labelled(patients, record)
     return RiskResult(
         effect=record,
         patients=patients,

@@ -30,7 +30,7 @@ def _parameters() -> tuple[Param, ...]:
             ("pi_tm_pth_exponent", "1", "pi_tm_pth_exponent"),
             ("pi_tm_fgf23_exponent", "1", "pi_tm_fgf23_exponent"),
             ("pi_cell_reference_mmol", "mmol", "pi_cell_reference_mmol"),
-            ("pi_cell_half_life_h", "h", "pi_cell_half_life_h"),
+            ("pi_mobilization_clearance_l_h", "L/h", "pi_mobilization_clearance_ml_min"),
             ("bone_pi_ca_ratio", "1", "hydroxyapatite_phosphate_calcium_ratio"),
         )
     )
@@ -169,6 +169,15 @@ def phosphate_part() -> Part:
             description="phosphate freed from bone by resorption",
         ),
     )
+    half_life = Rule(
+        "pi_cell_half_life_h",
+        sympy.log(2)
+        * s("pi_cell_reference_mmol")
+        / (s("pi_mobilization_clearance_l_h") * s("plasma_pi_reference_mmol_l")),
+        "h",
+        "turnover half-time of intracellular phosphate: the one whose uptake clears the ECF at "
+        "the measured mobilization clearance (ln 2 · pool_ref / (K_M · plasma_ref))",
+    )
     plasma = Rule(
         "plasma_pi_mmol_l",
         s("pi_ecf") / s("ecf_volume_l"),
@@ -180,5 +189,5 @@ def phosphate_part() -> Part:
         species=species,
         parameters=_parameters(),
         fluxes=fluxes,
-        rules=(plasma, *gut_rules, *_kidney_rules()),
+        rules=(plasma, half_life, *gut_rules, *_kidney_rules()),
     )

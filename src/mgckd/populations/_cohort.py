@@ -17,8 +17,10 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from mgckd._pint import quantity
+from mgckd.exceptions import ScenarioError
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import CompiledModel, Event
+from mgckd.populations._hemodialysis import hemodialysis_cross_section, simulate_hemodialysis
 from mgckd.populations._models import ModelName, resolve_model
 from mgckd.populations._parameters import patient_parameters
 from mgckd.populations._sample import Population, chunk_generator, sample_population
@@ -38,12 +40,13 @@ class CohortSpec(BaseModel):
     ----------
     preset : the population preset (``ckd_g1_g5``, ``jsdt_hd``).
     n_patients : cohort size.
-    duration_days : simulated time from each patient's steady state, days.
+    duration_days : simulated time from each patient's steady state, days (hemodialysis: from
+        the pre-dialysis sample of the long-run cycle of their own prescription).
     save_every_days : spacing of saved times (default: start and end only).
     interventions : given to every patient, on top of what they take.
     seed : the run's seed; chunk k draws its patients from its own stream of it.
     chunk_size : patients per chunk (one vectorized solve; bounds a worker's memory).
-    model : ``magnesium`` (or ``whole_body`` once it exists).
+    model : ``magnesium`` or ``whole_body``.
     rtol : relative tolerance of the Rodas4 solver.
     """
 
@@ -88,13 +91,37 @@ def simulate_population(
     save_at_h: FloatArray,
     groups: Sequence[Sequence[Intervention]] = ((),),
     group_of: NDArray[np.intp] | None = None,
+    dialysate_mg_mmol_l: Sequence[float | None] | None = None,
     rtol: float = Rodas4().rtol,
 ) -> SimulationResult:
     """Simulate every patient of `population` in one vectorized solve, from their own steady
     state, each group (trial arm) with its interventions on top of the patient's own.
 
-    Failed patients are kept with their status (``throw=False``).
+    Hemodialysis patients start at the pre-dialysis sample of their own prescription's long-run
+    cycle (`simulate_hemodialysis`: `save_at_h` counts from it), and each group may change their
+    dialysate Mg (`dialysate_mg_mmol_l`, one level or None per group). Failed patients are kept
+    with their status (``throw=False``).
+
+    Raises
+    ------
+    ScenarioError
+        For a dialysate Mg given to patients who are not on hemodialysis.
     """
+    if population.preset.dialysis == "hemodialysis":
+        return simulate_hemodialysis(
+            population,
+            compiled,
+            duration_h=duration_h,
+            save_at_h=save_at_h,
+            groups=groups,
+            group_of=group_of,
+            dialysate_mg_mmol_l=dialysate_mg_mmol_l or (None,) * len(groups),
+            rtol=rtol,
+        )
+    if dialysate_mg_mmol_l is not None and any(x is not None for x in dialysate_mg_mmol_l):
+        raise ScenarioError(
+            f"dialysate_mg_mmol_l: preset {population.preset.name!r} is not on hemodialysis"
+        )
     n = len(population)
     assignment = np.zeros(n, dtype=np.intp) if group_of is None else group_of
     overrides = patient_parameters(population, compiled)
@@ -112,7 +139,12 @@ def simulate_population(
 
 def steady_observables(population: Population, compiled: CompiledModel) -> pd.DataFrame:
     """Every rule of the model (report units) at each patient's steady state at time 0, one row
-    per patient, with ``status`` (the cross-sectional view of a cohort: no simulation)."""
+    per patient, with ``status`` (the cross-sectional view of a cohort: no simulation).
+
+    Hemodialysis patients: their pre-dialysis labs on their long-run cycle
+    (`hemodialysis_cross_section`, which adds speciated ionized Mg and Ca)."""
+    if population.preset.dialysis == "hemodialysis":
+        return hemodialysis_cross_section(population, compiled)
     p = compiled.parameter_array(patient_parameters(population, compiled), len(population))
     solved = steady_state(compiled, p)
     with np.errstate(all="ignore"):  # failed patients hold NaN; their status says why

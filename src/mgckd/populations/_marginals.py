@@ -46,18 +46,22 @@ class TruncatedNormal:
 
 @dataclass(frozen=True, slots=True)
 class LogNormal:
-    """Log-normal with the given median and geometric SD (exp of the SD of the log).
+    """Log-normal with the given median and geometric SD (exp of the SD of the log), optionally
+    restricted to values at most `high`.
 
     >>> round(float(LogNormal(0.3, 4.0).ppf(np.array([0.5]))[0]), 6)
     0.3
+    >>> float(LogNormal(1.0, 3.0, high=2.0).ppf(np.array([0.999999]))[0]) <= 2.0
+    True
     """
 
     median: float
     geometric_sd: float
+    high: float = math.inf
 
     def __post_init__(self) -> None:
-        if not (self.median > 0 and self.geometric_sd > 1):
-            raise RegistryError(f"{self!r}: needs median > 0 and geometric SD > 1")
+        if not (self.median > 0 and self.geometric_sd > 1 and self.high > 0):
+            raise RegistryError(f"{self!r}: needs median > 0, geometric SD > 1 and high > 0")
 
     @classmethod
     def from_cv(cls, median: float, cv: float) -> LogNormal:
@@ -65,9 +69,11 @@ class LogNormal:
         return cls(median, math.exp(math.sqrt(math.log1p(cv**2))))
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        """Quantiles at probabilities `u`."""
-        out: FloatArray = self.median * np.exp(math.log(self.geometric_sd) * ndtri(u))
-        return out
+        """Quantiles at probabilities `u` (of the distribution restricted to ≤ `high`)."""
+        log_sd = math.log(self.geometric_sd)
+        top = float(ndtr(math.log(self.high / self.median) / log_sd))
+        out: FloatArray = self.median * np.exp(log_sd * ndtri(u * top))
+        return np.minimum(out, self.high)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 - ``gfr_start_l_h``, ``gfr_floor_l_h``, ``gfr_decline_per_h``: the CKD course
   floor + (start − floor)·exp(−rate·t) from eGFR (every patient at 1.73 m², so GFR = eGFR) and
   its annual decline, rate = decline / (start − floor) so the initial slope is the patient's,
-  floor the published course's (Riggs 2012); on hemodialysis a constant residual GFR.
+  floor the published course's (Riggs 2012). (Hemodialysis patients: ``_hemodialysis.py``.)
 - ``diet_mg_mmol_h``: dietary Mg. ``supplement_mg_mmol_h``: the daily Mg of MgO taken as a
   laxative.
 - ``tubular_injury``: max · uPCR / (uPCR + half) + an extra amount with diabetes (S0-3, S0-4).
@@ -56,14 +56,11 @@ def _to(values: FloatArray, unit: str, target: str) -> FloatArray:
 def _gfr_course(population: Population) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Start and floor GFR (mL/min) and the exponential rate (1/year) of each patient."""
     minimum = _registry("population_gfr_minimum_ml_min", "mL/min")
-    on_dialysis = population.characteristics["dialysis"].to_numpy() == "hemodialysis"
     egfr = population.column("egfr_ml_min_1_73m2")  # every patient at 1.73 m²: GFR = eGFR
-    residual = population.column("residual_gfr_ml_min")
-    start = np.maximum(np.where(on_dialysis, residual, egfr), minimum)
+    start = np.maximum(egfr, minimum)
     floor = np.minimum(start, GfrCourse.riggs_2012().floor_ml_min)
-    floor = np.where(on_dialysis, start, floor)
     span = start - floor
-    slope = np.where(on_dialysis, 0.0, population.column("egfr_slope_ml_min_year"))
+    slope = population.column("egfr_slope_ml_min_year")
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(span > 0, slope / span, 0.0)
     return start, floor, rate
@@ -76,6 +73,35 @@ def _tubular_injury(population: Population) -> FloatArray:
     diabetes = population.column("diabetes") * _registry("population_diabetes_tubular_injury", "1")
     injury: FloatArray = maximum * upcr / (upcr + half) + diabetes
     return injury
+
+
+def laxative_mg_mmol_h(population: Population) -> FloatArray:
+    """Each patient's Mg from magnesium oxide taken as a laxative, mmol/h (0 for non-users)."""
+    laxative = Intervention(
+        drug=Drug.MAGNESIUM_OXIDE,
+        dose_mg=_registry("population_mgo_laxative_dose_mg_d", "mg/d"),
+    )
+    per_day = _to(np.array(laxative.mg_per_dose_mmol()), "mmol/d", "mmol/h")
+    out: FloatArray = population.column("mgo_laxative") * per_day
+    return out
+
+
+def ecf_volume_l(population: Population) -> FloatArray:
+    """Each patient's extracellular fluid volume (dry), L, from body weight."""
+    per_kg = _registry("population_ecf_fraction_of_weight", "L/kg")
+    out: FloatArray = population.column("weight_kg") * per_kg
+    return out
+
+
+def check_finite(population: Population, values: dict[str, FloatArray]) -> None:
+    """Raise `ScenarioError` naming the first patient with a non-finite parameter."""
+    for name, array in values.items():
+        if not np.all(np.isfinite(array)):
+            first = int(np.flatnonzero(~np.isfinite(array))[0])
+            raise ScenarioError(
+                f"patient {population.characteristics['patient_id'].iloc[first]!r}: parameter "
+                f"{name} is not finite (check the population's characteristics)"
+            )
 
 
 def _renal_effect(drug: Drug) -> tuple[str, float]:
@@ -99,10 +125,6 @@ def patient_parameters(population: Population, compiled: CompiledModel) -> dict[
             f"virtual population sets per patient ({', '.join(PATIENT_PARAMETERS)})"
         )
     start, floor, rate = _gfr_course(population)
-    laxative = Intervention(
-        drug=Drug.MAGNESIUM_OXIDE,
-        dose_mg=_registry("population_mgo_laxative_dose_mg_d", "mg/d"),
-    )
     loop_parameter, loop_on = _renal_effect(Drug.LOOP_DIURETIC)
     thiazide_parameter, thiazide_on = _renal_effect(Drug.THIAZIDE)
     values = {
@@ -110,19 +132,11 @@ def patient_parameters(population: Population, compiled: CompiledModel) -> dict[
         "gfr_floor_l_h": _to(floor, "mL/min", "L/h"),
         "gfr_decline_per_h": _to(rate, "1/year", "1/h"),
         "diet_mg_mmol_h": _to(population.column("diet_mg_mmol_d"), "mmol/d", "mmol/h"),
-        "supplement_mg_mmol_h": population.column("mgo_laxative")
-        * _to(np.array(laxative.mg_per_dose_mmol()), "mmol/d", "mmol/h"),
+        "supplement_mg_mmol_h": laxative_mg_mmol_h(population),
         "tubular_injury": _tubular_injury(population),
         loop_parameter: population.column("loop_diuretic") * loop_on,
         thiazide_parameter: population.column("thiazide") * thiazide_on,
-        "ecf_volume_l": population.column("weight_kg")
-        * _registry("population_ecf_fraction_of_weight", "L/kg"),
+        "ecf_volume_l": ecf_volume_l(population),
     }
-    for name, array in values.items():
-        if not np.all(np.isfinite(array)):
-            first = int(np.flatnonzero(~np.isfinite(array))[0])
-            raise ScenarioError(
-                f"patient {population.characteristics['patient_id'].iloc[first]!r}: parameter "
-                f"{name} is not finite (check the population's characteristics)"
-            )
+    check_finite(population, values)
     return {name: np.broadcast_to(v, len(population)).copy() for name, v in values.items()}

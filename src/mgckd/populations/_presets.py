@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from mgckd.exceptions import NotAvailableError, UserInputError
+from mgckd.exceptions import UserInputError
 from mgckd.params import parameters
 from mgckd.populations._marginals import (
     Bernoulli,
@@ -29,7 +29,14 @@ from mgckd.populations._marginals import (
 
 Dialysis = Literal["none", "hemodialysis"]
 
-BOOLEAN_CHARACTERISTICS = ("male", "diabetes", "loop_diuretic", "thiazide", "mgo_laxative")
+BOOLEAN_CHARACTERISTICS = (
+    "male",
+    "diabetes",
+    "loop_diuretic",
+    "thiazide",
+    "mgo_laxative",
+    "phosphate_binder",
+)
 """Characteristics that are yes/no (stored as booleans)."""
 
 
@@ -97,10 +104,9 @@ def _egfr_marginal() -> PiecewiseUniform:
     return PiecewiseUniform(edges, tuple(float(f) for f in fractions[::-1]))
 
 
-def _diet(restricted: bool) -> LogNormal:
-    reference = _value("diet_mg_mmol_d", "mmol/d")
-    factor = _value("population_potassium_restricted_diet_fraction", "1") if restricted else 1.0
-    return LogNormal.from_cv(reference * factor, _value("population_diet_mg_cv", "1"))
+def _diet(reference: str, cv: str) -> LogNormal:
+    """Habitual intake: log-normal around the registry's reference intake `reference`."""
+    return LogNormal.from_cv(_value(reference, "mmol/d"), _value(cv, "1"))
 
 
 def _weight(prefix: str) -> TruncatedNormal:
@@ -142,12 +148,16 @@ def _ckd_g1_g5() -> Preset:
         "upcr_g_g": LogNormal(
             _value(f"{p}_upcr_median_g_g", "g/g"), _value(f"{p}_upcr_geometric_sd", "1")
         ),
-        "diet_mg_mmol_d": _diet(restricted=False),
+        "diet_mg_mmol_d": _diet("diet_mg_mmol_d", "population_diet_mg_cv"),
         "loop_diuretic": Bernoulli(_value(f"{p}_loop_diuretic_fraction", "1")),
         "thiazide": Bernoulli(_value(f"{p}_thiazide_fraction", "1")),
         "mgo_laxative": Constant(0.0),
         "vintage_years": Constant(np.nan),
         "residual_gfr_ml_min": Constant(np.nan),
+        "fluid_gain_l_d": Constant(np.nan),
+        "diet_phosphate_mmol_d": Constant(np.nan),
+        "phosphate_binder": Constant(0.0),
+        "phosphate_unbound_fraction": Constant(np.nan),
         "dialysate_mg_mmol_l": Constant(np.nan),
     }
     pairs = (
@@ -178,7 +188,10 @@ def _jsdt_hd() -> Preset:
         "egfr_ml_min_1_73m2": Constant(np.nan),
         "egfr_slope_ml_min_year": Constant(0.0),
         "upcr_g_g": Constant(np.nan),
-        "diet_mg_mmol_d": _diet(restricted=True),
+        "diet_mg_mmol_d": LogNormal(
+            _value("hemodialysis_reference_diet_mg_mmol_d", "mmol/d"),
+            _value(f"{p}_diet_mg_geometric_sd", "1"),
+        ),
         "loop_diuretic": Constant(0.0),
         "thiazide": Constant(0.0),
         "mgo_laxative": Bernoulli(_value(f"{p}_mgo_laxative_fraction", "1")),
@@ -188,6 +201,19 @@ def _jsdt_hd() -> Preset:
         "residual_gfr_ml_min": LogNormal(
             _value(f"{p}_residual_gfr_median_ml_min", "mL/min"),
             _value(f"{p}_residual_gfr_geometric_sd", "1"),
+            high=_pair("residual_gfr_hemodialysis_range_ml_min", "mL/min")[1],
+        ),
+        "fluid_gain_l_d": TruncatedNormal(
+            _value("interdialytic_fluid_gain_reference_l_d", "L/d"),
+            _value(f"{p}_fluid_gain_sd_l_d", "L/d"),
+            *_pair("interdialytic_fluid_gain_range_l_d", "L/d"),
+        ),
+        "diet_phosphate_mmol_d": _diet(
+            "hemodialysis_reference_diet_phosphate_mmol_d", "population_diet_phosphate_cv"
+        ),
+        "phosphate_binder": Bernoulli(_value(f"{p}_phosphate_binder_fraction", "1")),
+        "phosphate_unbound_fraction": Constant(
+            _value("hemodialysis_phosphate_unbound_fraction", "1")
         ),
         "dialysate_mg_mmol_l": Constant(_value(f"{p}_dialysate_mg_mmol_l", "mmol/L")),
     }
@@ -195,6 +221,9 @@ def _jsdt_hd() -> Preset:
         ("vintage_years", "residual_gfr_ml_min", "vintage_residual_gfr"),
         ("age_years", "vintage_years", "age_vintage"),
         ("male", "weight_kg", "male_weight"),
+        ("weight_kg", "fluid_gain_l_d", "weight_fluid_gain"),
+        ("residual_gfr_ml_min", "fluid_gain_l_d", "residual_gfr_fluid_gain"),
+        ("diet_mg_mmol_d", "diet_phosphate_mmol_d", "diet_mg_phosphate"),
     )
     return Preset(
         name="jsdt_hd",
@@ -225,18 +254,3 @@ def preset(name: str) -> Preset:
     if name not in known:
         raise UserInputError(f"population preset {name!r} is not one of {', '.join(sorted(known))}")
     return known[name]
-
-
-def require_simulable(p: Preset) -> None:
-    """Raise `NotAvailableError` for a preset whose patients cannot be simulated yet.
-
-    Hemodialysis patients need their sessions: `mgckd.dialysis` (issue 6) adds them to the model
-    as windows; wiring them into cohorts and trials (a session schedule and dialysate per
-    patient) is the hook left here. Their characteristics can be sampled already.
-    """
-    if p.dialysis != "none":
-        raise NotAvailableError(
-            f"preset {p.name!r}: simulating {p.dialysis} patients needs the sessions of "
-            "mgckd.dialysis (issue 6) wired into mgckd.populations, not available yet; the "
-            "patients can be sampled (mgckd cohort sample)"
-        )

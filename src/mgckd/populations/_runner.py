@@ -26,7 +26,7 @@ from mgckd._atomic import write_bytes_atomic, write_text_atomic
 from mgckd._version import __version__
 from mgckd.exceptions import InputFileError, UserInputError
 from mgckd.populations._cohort import CohortSpec, chunk_frame
-from mgckd.populations._presets import preset, require_simulable
+from mgckd.populations._presets import preset
 
 MANIFEST = "manifest.json"
 IN_FLIGHT_PER_WORKER = 2
@@ -214,11 +214,9 @@ def run_cohort(
     Raises
     ------
     UserInputError
-        A directory holding another run.
-    NotAvailableError
-        A hemodialysis preset (sessions not wired into cohorts yet).
+        A directory holding another run, or an unknown preset.
     """
-    require_simulable(preset(spec.preset))
+    preset(spec.preset)
     start = time.perf_counter()
     directory = Path(out_dir)
     _prepare(spec, directory)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mgckd.exceptions import ScenarioError
 from mgckd.interventions import Intervention
+from mgckd.populations import Treatment
 from mgckd.populations._models import ModelName
 from mgckd.simulate._file import _describe, read_yaml_mapping
 
@@ -64,15 +65,19 @@ class PopulationSpec(_Strict):
 
     Eligibility keys are characteristics of the preset (``egfr_ml_min_1_73m2``, ``diabetes``,
     ``ckd_stage``) or observables of the model at the patient's baseline steady state
-    (``plasma_mg_total_mmol_l``), in their internal units.
+    (``plasma_mg_total_mmol_l``; on hemodialysis the pre-dialysis sample of the long-run cycle),
+    in their internal units. ``washout`` lists the patients' own treatments stopped before
+    screening (`mgckd.populations.washout`).
     """
 
     preset: str
     eligibility: dict[str, Criterion] = {}
+    washout: list[Treatment] = []
 
 
 class ArmSpec(_Strict):
-    """One arm: its allocation ratio and what its patients get on top of their own drugs."""
+    """One arm: its allocation ratio, what its patients get on top of their own drugs, and (on
+    hemodialysis) the dialysate Mg it changes them to (mmol/L; None: their own)."""
 
     name: _Name
     ratio: Annotated[int, Field(ge=1)] = 1
@@ -157,6 +162,7 @@ class TrialDesign(_Strict):
     endpoints: Annotated[list[EndpointSpec], Field(min_length=1)]
     alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
     repeats: Annotated[int, Field(ge=2)] = 200
+    pool_patients: Annotated[int, Field(ge=4)] | None = None
     seed: int = 0
 
     @model_validator(mode="after")
@@ -169,6 +175,11 @@ class TrialDesign(_Strict):
             raise ValueError(f"endpoint names must differ, got {endpoints}")
         if sum(e.primary for e in self.endpoints) > 1:
             raise ValueError("at most one endpoint is primary")
+        if self.pool_patients is not None and self.pool_patients < self.n_patients:
+            raise ValueError(
+                f"pool_patients {self.pool_patients} must be at least n_patients "
+                f"{self.n_patients} (each virtual trial draws its patients from the pool)"
+            )
         if self.block_size is not None and self.block_size % self.ratio_sum:
             raise ValueError(
                 f"block_size {self.block_size} must be a multiple of the ratios' sum "

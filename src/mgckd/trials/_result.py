@@ -240,6 +240,7 @@ class TrialResult:
             "claim": self.design.claim,
             "n_patients": self.n_patients,
             "repeats": self.repeats,
+            "pool_patients": self.design.pool_patients,
             "alpha": self.design.alpha,
             "power": self.power,
             "screened": self.data.screened,

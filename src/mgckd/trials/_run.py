@@ -20,6 +20,7 @@ def run_trial(
     repeats: int | None = None,
     n_patients: int | None = None,
     seed: int | None = None,
+    pool_patients: int | None = None,
     skip_unavailable: bool = False,
 ) -> TrialResult:
     """Run `repeats` virtual trials of the design and analyse each as the real trial did.
@@ -27,7 +28,7 @@ def run_trial(
     Parameters
     ----------
     design : the trial (`read_trial`).
-    repeats, n_patients, seed : override the design's.
+    repeats, n_patients, seed, pool_patients : override the design's.
     skip_unavailable : leave out endpoints whose measure is not available yet (listed in the
         result's notes) instead of raising `NotAvailableError`.
 
@@ -35,15 +36,23 @@ def run_trial(
     -------
     TrialResult
     """
+    chosen = _with_pool(design, pool_patients)
     return analyse(
         simulate_trial(
-            design,
+            chosen,
             repeats=repeats or design.repeats,
             n=n_patients or design.n_patients,
             seed=design.seed if seed is None else seed,
             skip_unavailable=skip_unavailable,
         )
     )
+
+
+def _with_pool(design: TrialDesign, pool_patients: int | None) -> TrialDesign:
+    """The design with another pool size (unchanged when None)."""
+    if pool_patients is None:
+        return design
+    return design.model_copy(update={"pool_patients": pool_patients})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,7 @@ def sample_size(
     n_max: int | None = None,
     repeats: int | None = None,
     seed: int | None = None,
+    pool_patients: int | None = None,
     skip_unavailable: bool = False,
 ) -> SampleSize:
     """Bisection over the number of patients for the target power of the primary endpoint.
@@ -93,12 +103,15 @@ def sample_size(
     One simulation of `n_max` patients per repeat; a trial of n patients is the first n
     enrolled of each repeat (permuted blocks keep the arms balanced), so every n is analysed on
     the same virtual patients (common random numbers) and the search is reproducible with its
-    seed. Power estimated from finite repeats is not exactly monotone in n; bisection returns
-    a size where it crosses the target.
+    seed. With a pool (`pool_patients`), `n_max` defaults to at most the pool. Power estimated
+    from finite repeats is not exactly monotone in n; bisection returns a size where it crosses
+    the target.
     """
     if not 0 < target_power < 1:
         raise UserInputError(f"target power {target_power!r} must lie between 0 and 1")
-    largest = n_max or SEARCH_FACTOR * design.n_patients
+    design = _with_pool(design, pool_patients)
+    default = SEARCH_FACTOR * design.n_patients
+    largest = n_max or min(default, design.pool_patients or default)
     smallest = design.block
     if largest <= smallest:
         raise UserInputError(f"n_max {largest} must exceed the block size {smallest}")

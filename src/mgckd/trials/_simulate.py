@@ -5,7 +5,13 @@ event).
 
 Repeats are independent trials of `n` patients each; patient j of repeat r is enrolled j-th, so
 the first `m` patients of every repeat form the same trial with `m` patients: the sample-size
-search analyses prefixes of one simulation.
+search analyses prefixes of one simulation. With a pool (``pool_patients``), the pool's patients
+are simulated once in every arm and each repeat draws its patients from them without
+replacement (a unit is a patient in an arm; a repeat's slots read the units they drew).
+
+Hemodialysis patients start at the pre-dialysis sample of their own long-run cycle and are saved
+at every session start (`mgckd.populations.simulate_hemodialysis`); arms may change their
+dialysate Mg there.
 """
 
 from __future__ import annotations
@@ -18,15 +24,21 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from mgckd._pint import quantity
+from mgckd.dialysis import Prescription, Schedule
 from mgckd.exceptions import NotAvailableError, ScenarioError, UserInputError
 from mgckd.interventions import Intervention, intervention_schedule
 from mgckd.model import CompiledModel
 from mgckd.outcomes import Cohort, effect_size, risk
 from mgckd.outcomes._risk import absolute_risk
-from mgckd.populations import Population, preset, sample_population
+from mgckd.populations import (
+    Population,
+    pre_dialysis_times_h,
+    preset,
+    sample_population,
+    washout,
+)
 from mgckd.populations._cohort import HOURS_PER_DAY, simulate_population, steady_observables
 from mgckd.populations._models import resolve_model
-from mgckd.populations._presets import require_simulable
 from mgckd.trials._design import Criterion, EndpointSpec, TrialDesign
 from mgckd.trials._measures import MeasureContext, measure
 from mgckd.units import convert
@@ -143,8 +155,9 @@ def enrol(
                 f"population.eligibility: only {count} of {screened} screened patients of preset "
                 f"{design.population.preset!r} are eligible, too few for {n}; widen the criteria"
             )
-        batch = sample_population(
-            design.population.preset, SCREEN_BATCH, rng=rng, id_offset=screened
+        batch = washout(
+            sample_population(design.population.preset, SCREEN_BATCH, rng=rng, id_offset=screened),
+            design.population.washout,
         )
         screened += SCREEN_BATCH
         keep = batch.take(np.flatnonzero(_eligible(design, batch, compiled)))
@@ -179,21 +192,39 @@ def _save_every_days(design: TrialDesign) -> float:
     return design.duration_days
 
 
+def _on_hemodialysis(design: TrialDesign) -> bool:
+    return preset(design.population.preset).dialysis == "hemodialysis"
+
+
 def save_grid_days(design: TrialDesign) -> FloatArray:
-    """The save times of the trial's simulation, days (start and end included)."""
+    """The save times of the trial's simulation, days (start and end included).
+
+    On hemodialysis: every session start from the baseline pre-dialysis sample on (pre-dialysis
+    values; `save_every_days` does not apply)."""
+    if _on_hemodialysis(design):
+        times_h = pre_dialysis_times_h(Schedule(), design.duration_days * HOURS_PER_DAY)
+        return times_h / HOURS_PER_DAY
     step = _save_every_days(design)
     return np.unique(np.append(np.arange(0.0, design.duration_days, step), design.duration_days))
 
 
 def arm_interventions(design: TrialDesign) -> list[list[Intervention]]:
-    """Each arm's interventions, checked: a treatment not built yet is `NotAvailableError`."""
+    """Each arm's interventions, checked: a treatment not built yet is `NotAvailableError`; a
+    dialysate Mg outside the accepted range, or given to patients not on hemodialysis, is a
+    `ScenarioError` naming the arm."""
     duration_h = design.duration_days * HOURS_PER_DAY
     for arm in design.arms:
         if arm.dialysate_mg_mmol_l is not None:
-            raise NotAvailableError(
-                f"arms.{arm.name}.dialysate_mg_mmol_l: dialysate arms need hemodialysis sessions "
-                "from mgckd.dialysis (issue 6) wired into mgckd.trials, not available yet"
-            )
+            where = f"arms.{arm.name}.dialysate_mg_mmol_l"
+            if not _on_hemodialysis(design):
+                raise ScenarioError(
+                    f"{where}: preset {design.population.preset!r} is not on hemodialysis"
+                )
+            try:
+                Prescription(dialysate_mg_mmol_l=arm.dialysate_mg_mmol_l)
+            except ScenarioError as error:
+                reason = str(error).removeprefix("dialysate_mg_mmol_l: ")
+                raise ScenarioError(f"{where}: {reason}") from None
         try:
             intervention_schedule(arm.interventions, duration_h=duration_h)
         except ScenarioError as error:
@@ -312,6 +343,32 @@ def _events(
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class _Units:
+    """What is simulated: unit k is patient `patient[k]` of the enrolled population in arm
+    `arm[k]`; slot (r, i) of the trials reads unit `of_slot[r, i]`."""
+
+    patient: NDArray[np.intp]
+    arm: NDArray[np.intp]
+    of_slot: NDArray[np.intp]
+
+
+def _units(
+    design: TrialDesign, arm: NDArray[np.intp], pool: int | None, rng: np.random.Generator
+) -> _Units:
+    """Distinct patients in their own arm, or (with a pool) every pool patient in every arm,
+    each trial drawing its patients from the pool without replacement."""
+    repeats, n = arm.shape
+    if pool is None:
+        flat = np.arange(repeats * n)
+        return _Units(flat, arm.ravel(), flat.reshape(repeats, n))
+    drawn = rng.permuted(np.tile(np.arange(pool), (repeats, 1)), axis=1)[:, :n]
+    arms = len(design.arms)
+    return _Units(
+        np.tile(np.arange(pool), arms), np.repeat(np.arange(arms), pool), arm * pool + drawn
+    )
+
+
 def simulate_trial(
     design: TrialDesign,
     *,
@@ -321,16 +378,21 @@ def simulate_trial(
     skip_unavailable: bool = False,
 ) -> TrialData:
     """Simulate `repeats` virtual trials of `n` patients each (see the module docstring)."""
-    require_simulable(preset(design.population.preset))
     compiled = resolve_model(design.model)
     skipped = check_endpoints(design, compiled, skip_unavailable=skip_unavailable)
     groups = arm_interventions(design)
+    pool = design.pool_patients
+    if pool is not None and pool < n:
+        raise UserInputError(
+            f"pool_patients {pool} is smaller than the {n} patients of a trial; raise it"
+        )
     rng = np.random.default_rng(seed)
-    total = repeats * n
-    population, screened, eligible = enrol(design, total, compiled, rng)
+    population, screened, eligible = enrol(design, pool or repeats * n, compiled, rng)
     arm = randomize(design, repeats, n, rng)
+    units = _units(design, arm, pool, rng)
     grid = save_grid_days(design)
     specs = [e for e in design.endpoints if e.name not in skipped]
+    total = units.patient.size
     collected = {
         e.name: _Collected(
             baseline=np.full(total, np.nan),
@@ -343,36 +405,44 @@ def simulate_trial(
     }
     failed = np.zeros(total, dtype=bool)
     reference = preset(design.population.preset).reference_plasma
-    flat_arm = arm.ravel()
+    dialysate = [a.dialysate_mg_mmol_l for a in design.arms]
     for start in range(0, total, CHUNK_PATIENTS):
         at = slice(start, min(start + CHUNK_PATIENTS, total))
         result = simulate_population(
-            population.take(np.arange(at.start, at.stop)),
+            population.take(units.patient[at]),
             compiled,
             duration_h=design.duration_days * HOURS_PER_DAY,
             save_at_h=grid * HOURS_PER_DAY,
             groups=groups,
-            group_of=flat_arm[at],
+            group_of=units.arm[at],
+            dialysate_mg_mmol_l=dialysate,
         )
         failed[at] = ~result.succeeded
         context = MeasureContext(result, reference)
         for spec in specs:
             values = measure(spec.measure, spec.name).values(context)
             _collect(spec, values, grid, collected[spec.name], at)
+    slots = units.of_slot
     endpoints = {}
     for spec in specs:
         c = collected[spec.name]
         event = (
-            _events(spec, c.exposure, population, design.duration_days, rng)
+            _events(
+                spec,
+                c.exposure[slots.ravel()],
+                population.take(units.patient[slots.ravel()]),
+                design.duration_days,
+                rng,
+            )
             if spec.compare == "event"
-            else np.full(total, np.nan)
+            else np.full(slots.size, np.nan)
         )
         endpoints[spec.name] = EndpointData(
             spec,
-            baseline=c.baseline.reshape(repeats, n),
-            follow_up=c.follow_up.reshape(repeats, n),
-            time_days=c.time_days.reshape(repeats, n),
-            reached=c.reached.reshape(repeats, n),
+            baseline=c.baseline[slots],
+            follow_up=c.follow_up[slots],
+            time_days=c.time_days[slots],
+            reached=c.reached[slots],
             event=event.reshape(repeats, n),
         )
     return TrialData(
@@ -382,7 +452,7 @@ def simulate_trial(
         grid_days=grid,
         screened=screened,
         eligible=eligible,
-        failed=failed.reshape(repeats, n),
+        failed=failed[slots],
         skipped=skipped,
         seed=seed,
     )

@@ -5,7 +5,8 @@ halves in ``checks_cpp.py``.)
 Calibration targets (S0-22's ionized fractions, normal ionized Ca and Mg) pass by construction:
 the calibration program fitted the albumin and uremic-anion constants to them, and the detail
 says so. The prevalences of hypermagnesemia published beside S0-22 were not fitted; they are
-predicted on a documented virtual hemodialysis cohort (`virtual_hd_cohort`).
+predicted on a virtual hemodialysis cohort in ``checks_populations.py``
+(L-sakaguchi-2018-ionized-mg).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from mgckd.chemistry import (
     PlasmaComposition,
@@ -22,10 +22,8 @@ from mgckd.chemistry import (
     reference_plasma,
     speciate,
 )
-from mgckd.params import parameters
-from mgckd.units import convert
 from mgckd.validate._checks import CheckResult, Verdict, check
-from mgckd.validate._claims import Claim, claim
+from mgckd.validate._claims import claim
 
 _PERCENT = 100.0
 _BY_CONSTRUCTION = (
@@ -67,68 +65,6 @@ def ionized_mg_fraction_hemodialysis_vs_ckd() -> CheckResult:
             "mmol/L of phosphate"
         ),
     )
-
-
-def virtual_hd_cohort() -> PlasmaComposition:
-    """The virtual hemodialysis cohort of the S0-22 prevalence check.
-
-    118 patients (as in Sakaguchi 2018) at the reference hemodialysis plasma, whose total Mg takes
-    the 118 evenly spaced quantiles of a normal distribution matched to the JSDT quartiles
-    (median 2.65 mg/dL, interquartile range 2.35–2.85 mg/dL). Nothing else varies between
-    patients: this is a cohort of Mg levels, not of patients (issue 8 builds those).
-    """
-    registry = parameters()
-    n = int(registry["virtual_hd_cohort_patients"].value)  # type: ignore[arg-type]
-    low, median, high = registry["jsdt_hd_total_mg_quartile_edges"].quantity.to("mg/dL").magnitude
-    sd = (high - low) / (2.0 * norm.ppf(0.75))
-    quantiles = norm.ppf((np.arange(n) + 0.5) / n)
-    mg_mg_dl = median + sd * quantiles
-    mg = convert(mg_mg_dl, "mg/dL", "mmol/L", analyte="magnesium")
-    return _sweep("hemodialysis", "magnesium_mmol_l", np.asarray(mg, dtype=np.float64))
-
-
-@check("L-sakaguchi-2018-ionized-mg")
-def hypermagnesemia_by_total_vs_ionized_mg() -> CheckResult:
-    """Share hypermagnesemic by total and by ionized Mg in the virtual hemodialysis cohort."""
-    c = claim("L-sakaguchi-2018-ionized-mg")
-    total_item, ionized_item = c.published.values[0].name, c.published.values[1].name
-    registry = parameters()
-    total_limit = registry["mg_reference_range_general"].quantity.to("mmol/L").magnitude[1]
-    ionized_limit = registry["mg_ionized_reference_range"].quantity.to("mmol/L").magnitude[1]
-    cohort = virtual_hd_cohort()
-    frame = speciate(cohort).to_frame()
-    by_total = _PERCENT * float(np.mean(frame["mg_total_mmol_l"] > total_limit))
-    by_ionized = _PERCENT * float(np.mean(frame["mg_ionized_mmol_l"] > ionized_limit))
-    mean_ionized = float(frame["mg_ionized_mmol_l"].mean())
-    ok_total = c.judge(by_total, item=total_item)
-    ok_ionized = c.judge(by_ionized, item=ionized_item)
-    implied_mean_total = _published_mean_total_mg(c)
-    return CheckResult(
-        model=f"{by_total:.0f} % by total, {by_ionized:.0f} % by ionized Mg (hemodialysis)",
-        verdict=Verdict.PASS if ok_total and ok_ionized else Verdict.FAIL,
-        detail=(
-            f"virtual hemodialysis cohort of {len(cohort)} (JSDT total-Mg distribution at the "
-            f"reference hemodialysis plasma; limits {total_limit:g} mmol/L total, "
-            f"{ionized_limit:g} mmol/L ionized): by total {'inside' if ok_total else 'outside'} "
-            f"its CI, by ionized {'inside' if ok_ionized else 'outside'}; mean ionized Mg "
-            f"{mean_ionized:.2f} mmol/L. The published mean ionized Mg over the published "
-            f"ionized fraction puts the study's mean total Mg near {implied_mean_total:.2f} "
-            f"mmol/L, below the {total_limit:g} mmol/L limit used here, so "
-            f"{c.published.values[0].value:g} % above its limit means, for any roughly symmetric "
-            "distribution, that the study used a lower total-Mg cut-off and a cohort unlike the "
-            "JSDT registry; neither is in the sources reached, and patient cohorts are issue 8. "
-            "Non-dialysis prevalences not judged (no sourced total-Mg distribution)"
-        ),
-    )
-
-
-def _published_mean_total_mg(c: Claim) -> float:
-    """Mean total Mg (mmol/L) the S0-22 cohort must have had: mean ionized Mg / ionized fraction."""
-    (mean_ionized,) = (
-        v.value for v in c.published.values if (v.name or "").startswith("mean ionized")
-    )
-    hd_fraction = claim("S0-22").published.values[0].value / _PERCENT
-    return mean_ionized / hd_fraction
 
 
 def _normal_plasma(
