@@ -49,8 +49,8 @@ _HEADER = (
 
 
 def cache_dir() -> Path:
-    """Where generated kernels live: ``$MGCKD_CACHE_DIR``, else ``$XDG_CACHE_HOME/mgckd``, else
-    ``~/.cache/mgckd``."""
+    """Where generated code lives (``models/``, ``kernels/``): ``$MGCKD_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/mgckd``, else ``~/.cache/mgckd``."""
     explicit = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
     if explicit:
         return Path(explicit)
