@@ -22,6 +22,7 @@ from mgckd.cli._simulate_calcification import patient_table
 from mgckd.exceptions import UserInputError
 from mgckd.model import Model, compile_model
 from mgckd.simulate import Scenario, Status, read_scenario, steady_state
+from mgckd.simulate._result import observables_frame
 
 DIALYSIS_SWITCH = "dialysis_on"
 
@@ -73,14 +74,4 @@ def steady_frame(model: Model, scenario: Scenario, *, t_h: float) -> pd.DataFram
     ok = solved.status == Status.SUCCESS
     with np.errstate(all="ignore"):  # failed patients hold NaN; their status says why
         rules = compiled.reported_rules(t_h, np.where(ok, solved.states, np.nan), p)
-    frame = pd.DataFrame(
-        {
-            "patient": np.arange(scenario.n_patients),
-            "status": [Status(s).name.lower() for s in solved.status],
-            "message": [Status(s).message for s in solved.status],
-        }
-    )
-    for i, rule in enumerate(model.rules):
-        if rule.observable:
-            frame[rule.name] = rules[i]
-    return frame
+    return observables_frame(model, solved.status, rules)

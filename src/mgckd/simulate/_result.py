@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from mgckd.model import CompiledModel
+from mgckd.model import CompiledModel, Model
 
 FloatArray = NDArray[np.float64]
 
@@ -142,15 +142,20 @@ class SimulationResult:
 
     def summary(self) -> pd.DataFrame:
         """One row per patient: status, its message, and the observables at the last save."""
-        model = self.compiled.model
-        frame = pd.DataFrame(
-            {
-                "patient": np.arange(self.n_patients),
-                "status": [Status(s).name.lower() for s in self.status],
-                "message": [Status(s).message for s in self.status],
-            }
-        )
-        for i, rule in enumerate(model.rules):
-            if rule.observable:
-                frame[rule.name] = self.rules[-1, i, :]
-        return frame
+        return observables_frame(self.compiled.model, self.status, self.rules[-1])
+
+
+def observables_frame(model: Model, status: NDArray[np.int8], rules: FloatArray) -> pd.DataFrame:
+    """One row per patient: status, its message and every observable rule of `model` from
+    `rules` (n_rules, n_patients), in their report units."""
+    frame = pd.DataFrame(
+        {
+            "patient": np.arange(status.size),
+            "status": [Status(s).name.lower() for s in status],
+            "message": [Status(s).message for s in status],
+        }
+    )
+    for i, rule in enumerate(model.rules):
+        if rule.observable:
+            frame[rule.name] = rules[i]
+    return frame

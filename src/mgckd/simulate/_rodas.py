@@ -86,6 +86,7 @@ def solve_rodas4(
     settings = np.array(
         [solver.rtol, solver.atol, solver.max_steps, solver.max_step_h, solver.min_step_h]
     )
+    saves = np.ascontiguousarray(save_times, dtype=np.float64)
 
     def run(patients: slice) -> None:
         kernel.simulate_batch(  # type: ignore[call-arg]  # numba's stub: no arguments
@@ -101,7 +102,7 @@ def solve_rodas4(
             events,
             values[:, patients],
             n_sources,
-            np.ascontiguousarray(save_times, dtype=np.float64),
+            saves,
             *(array[:, :, patients] for array in saved),
             settings,
             counts[patients],

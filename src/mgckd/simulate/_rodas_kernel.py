@@ -287,17 +287,21 @@ def _apply(  # noqa: PLR0917  (numba: positional arguments only)
 
 
 @_jit
-def _record(  # noqa: PLR0917  (numba: positional arguments only)
+def _save(  # noqa: PLR0917  (numba: positional arguments only)
     rules_into: Any,
     t: float,
     y: Any,
+    ledger: Any,
     p: Any,
     rules: Any,
-    saved_rules: Any,
+    saved: tuple[Any, Any, Any],
     index: int,
     patient: int,
 ) -> None:
-    """The rules at save row `index` from the states `y` (already saved) and parameters `p`."""
+    """Save row `index`: the states, the ledgers and the rules computed from them."""
+    saved_y, saved_ledger, saved_rules = saved
+    saved_y[index, :, patient] = y
+    saved_ledger[index, :, patient] = ledger
     rules_into(t, y, p, rules)
     saved_rules[index, :, patient] = rules
 
@@ -353,6 +357,7 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
     side."""
     n_save = saves.size
     n_rules = saved_rules.shape[1]
+    saved = (saved_y, saved_ledger, saved_rules)
     for patient in range(y.shape[1]):
         if status[patient] != SUCCESS:
             continue
@@ -380,9 +385,17 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
                 )
                 event += 1
             while save < n_save and saves[save] <= start:
-                saved_y[save, :, patient] = y_patient
-                saved_ledger[save, :, patient] = ledger_patient
-                _record(rules_into, start, y_patient, p_patient, rules, saved_rules, save, patient)
+                _save(
+                    rules_into,
+                    start,
+                    y_patient,
+                    ledger_patient,
+                    p_patient,
+                    rules,
+                    saved,
+                    save,
+                    patient,
+                )
                 save += 1
             first = save
             while save < n_save and saves[save] < end:
@@ -408,25 +421,23 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
                 counts,
             )
             for inside in range(first, save):
-                if math.isfinite(saved_y[inside, 0, patient]):
-                    _record(
-                        rules_into,
-                        saves[inside],
-                        saved_y[inside, :, patient].copy(),
-                        p_patient,
-                        rules,
-                        saved_rules,
-                        inside,
-                        patient,
-                    )
+                if math.isfinite(saved_y[inside, 0, patient]):  # states saved by _integrate
+                    rules_into(saves[inside], saved_y[inside, :, patient].copy(), p_patient, rules)
+                    saved_rules[inside, :, patient] = rules
             if outcome != SUCCESS:
                 break
         if outcome == SUCCESS:
             while save < n_save:
-                saved_y[save, :, patient] = y_patient
-                saved_ledger[save, :, patient] = ledger_patient
-                _record(
-                    rules_into, saves[save], y_patient, p_patient, rules, saved_rules, save, patient
+                _save(
+                    rules_into,
+                    saves[save],
+                    y_patient,
+                    ledger_patient,
+                    p_patient,
+                    rules,
+                    saved,
+                    save,
+                    patient,
                 )
                 save += 1
         status[patient] = outcome
