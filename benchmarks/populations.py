@@ -12,8 +12,10 @@ extrapolating from a measured batch). Scenarios, one year each:
   cycle of that prescription (periodic steady state, timed on its own line).
 
 Accuracy: every solver is compared per patient with a tight reference (Rodas4, rtol 1e-10) on
-the ECF Mg amount at the save times; the tolerances used are those that keep the worst patient
-within 0.1 %. The peer runs each patient's own exported SBML (sessions as events).
+the ECF Mg amount at the save times. mgckd's sessions follow the envelope of the weekly cycle
+(`Rodas4(envelope_rtol=...)`); the peer runs each patient's own exported SBML (sessions as
+events) at the loosest of its tolerances that keeps its worst patient within 0.1 % (matched
+accuracy: both within 0.1 %, the peer as fast as it can be there).
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ SAVES = 5
 ACCURACY = 1e-3  # 0.1 % per patient on plasma total Mg
 REFERENCE_RTOL = 1e-10
 BATCH_RTOL = 1e-6
-PEER_RTOL, PEER_ATOL = 1e-6, 1e-9
+SESSION_SOLVER = Rodas4(rtol=1e-5, envelope_rtol=1e-4)
+PEER_RTOLS = (1e-4, 1e-5, 1e-6)  # loosest first: the first within 0.1 % is timed
+PEER_ATOL = 1e-9
 CHUNK = 5000
 SESSION_BATCH = 1000
 PEER_PATIENTS = 40
@@ -80,8 +84,8 @@ def _saves() -> np.ndarray:
     return np.linspace(0.0, YEAR_H, SAVES)
 
 
-def _run(compiled: CompiledModel, scenario: Scenario, rtol: float) -> SimulationResult:
-    return simulate(compiled, scenario, save_at=_saves(), solver=Rodas4(rtol=rtol), throw=False)
+def _run(compiled: CompiledModel, scenario: Scenario, solver: Rodas4) -> SimulationResult:
+    return simulate(compiled, scenario, save_at=_saves(), solver=solver, throw=False)
 
 
 def _timed(function: Callable[[], object]) -> tuple[object, float]:
@@ -94,14 +98,14 @@ def _worst_error(found: np.ndarray, reference: np.ndarray) -> float:
     return float(np.nanmax(np.abs(found / reference - 1.0)))
 
 
-def peer_loop(compiled: CompiledModel, scenario: Scenario) -> tuple[np.ndarray, float]:
+def peer_loop(compiled: CompiledModel, scenario: Scenario, rtol: float) -> tuple[np.ndarray, float]:
     """libroadrunner (CVODE) on each patient's own exported SBML (its parameters, initial state
     and sessions), patient after patient. Only the simulations are timed, not the loading (JIT)
     of each file: generous to the peer. Returns ECF Mg (saves, patients) and seconds."""
     from mgckd.model._roadrunner import load_roadrunner, run_roadrunner  # noqa: PLC0415
 
     runners = [
-        load_roadrunner(export_sbml(compiled, scenario, patient=j), rtol=PEER_RTOL, atol=PEER_ATOL)
+        load_roadrunner(export_sbml(compiled, scenario, patient=j), rtol=rtol, atol=PEER_ATOL)
         for j in range(scenario.n_patients)
     ]
     out = np.empty((SAVES, scenario.n_patients))
@@ -118,26 +122,30 @@ def _memory_of_a_chunk(compiled: CompiledModel) -> float:
     """tracemalloc peak (MB) of one CKD chunk's vectorized solve."""
     scenario = ckd_scenario(compiled, CHUNK, seed=99)
     tracemalloc.start()
-    _run(compiled, scenario, BATCH_RTOL)
+    _run(compiled, scenario, Rodas4(rtol=BATCH_RTOL))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 1e6
 
 
 def accuracy_and_peer(
-    compiled: CompiledModel, name: str, scenario: Scenario
+    compiled: CompiledModel, name: str, scenario: Scenario, solver: Rodas4
 ) -> tuple[list[str], float]:
     """Per-patient error of the batch and the peer against the reference, and their speeds."""
     k = scenario.n_patients
     row = compiled.species.index(SPECIES)
-    reference = _run(compiled, scenario, REFERENCE_RTOL).states[:, row]
-    batch, batch_s = _timed(lambda: _run(compiled, scenario, BATCH_RTOL))
-    peer, peer_s = peer_loop(compiled, scenario)
+    reference = _run(compiled, scenario, Rodas4(rtol=REFERENCE_RTOL)).states[:, row]
+    batch, batch_s = _timed(lambda: _run(compiled, scenario, solver))
     batch_error = _worst_error(batch.states[:, row], reference)  # type: ignore[attr-defined]
-    peer_error = _worst_error(peer, reference)
+    for rtol in PEER_RTOLS:
+        peer, peer_s = peer_loop(compiled, scenario, rtol)
+        peer_error = _worst_error(peer, reference)
+        if peer_error <= ACCURACY:
+            break
     lines = [
-        f"{name}: worst per-patient error on {SPECIES}, {k} patients: batch (rtol {BATCH_RTOL:g}) "
-        f"{batch_error:.1e}, libroadrunner (rtol {PEER_RTOL:g}) {peer_error:.1e} "
+        f"{name}: worst per-patient error on {SPECIES}, {k} patients: batch ({solver}) "
+        f"{batch_error:.1e}, libroadrunner (rtol {rtol:g}, its loosest within 0.1 %) "
+        f"{peer_error:.1e} "
         f"({'both within' if max(batch_error, peer_error) <= ACCURACY else 'NOT within'} 0.1 %)",
         f"{name}: libroadrunner loop {k / peer_s:8.3g} patient-years/s "
         f"({peer_s:.2f} s for {k}); batch of the same {k}: {k / batch_s:.3g} patient-years/s",
@@ -166,24 +174,31 @@ def ckd_full(compiled: CompiledModel) -> tuple[list[str], float]:
 
 
 def sessions_batch(compiled: CompiledModel, full: bool) -> tuple[list[str], float]:
-    """The hemodialysis cohort: sampling and long-run cycles, then one year simulated (or the
-    whole target with `full`)."""
+    """The hemodialysis cohort: sampling and long-run cycles, then one year simulated with
+    every step and through the envelope (the whole target with `full`: the envelope only)."""
     n = TARGET_PATIENT_YEARS if full else SESSION_BATCH
     start = time.perf_counter()
     with_dialysis, scenario = session_case(compiled, n, seed=2024)
     setup_s = time.perf_counter() - start
-    result, seconds = _timed(lambda: _run(with_dialysis, scenario, BATCH_RTOL))
-    stats = result.stats  # type: ignore[attr-defined]
-    rate = n / seconds
-    projected = TARGET_PATIENT_YEARS / rate
-    return [
-        f"sessions: {n} jsdt_hd patients, long-run cycles (periodic steady state) {setup_s:.1f} s; "
-        f"1 year of sessions: {seconds:.1f} s, {rate:.3g} patient-years/s; "
-        f"{stats.accepted_steps / n:.0f} accepted and {stats.rejected_steps / n:.0f} rejected "
-        f"steps per patient-year; {TARGET_PATIENT_YEARS} patient-years "
-        f"{'took' if full else 'would take'} {projected:.0f} s (target ≤ {TARGET_SECONDS:g} s: "
-        f"{'met' if projected <= TARGET_SECONDS else 'NOT met'})"
-    ], rate
+    lines = [
+        f"sessions: {n} jsdt_hd patients, sampling and long-run cycles (periodic steady state) "
+        f"{setup_s:.1f} s ({TARGET_PATIENT_YEARS * setup_s / n:.0f} s for {TARGET_PATIENT_YEARS})"
+    ]
+    solvers = (SESSION_SOLVER,) if full else (Rodas4(rtol=BATCH_RTOL), SESSION_SOLVER)
+    rate = 0.0
+    for solver in solvers:
+        result, seconds = _timed(lambda s=solver: _run(with_dialysis, scenario, s))
+        stats = result.stats  # type: ignore[attr-defined]
+        rate = n / seconds
+        projected = TARGET_PATIENT_YEARS / rate
+        lines.append(
+            f"sessions, {solver}: 1 year {seconds:.1f} s, {rate:.3g} patient-years/s; "
+            f"{stats.accepted_steps / n:.0f} accepted and {stats.rejected_steps / n:.0f} "
+            f"rejected steps per patient-year; {TARGET_PATIENT_YEARS} patient-years "
+            f"{'took' if full else 'would take'} {projected:.0f} s (target ≤ "
+            f"{TARGET_SECONDS:g} s: {'met' if projected <= TARGET_SECONDS else 'NOT met'})"
+        )
+    return lines, rate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,11 +218,21 @@ def main(argv: list[str] | None = None) -> None:
     if importlib.util.find_spec("roadrunner") is None:
         lines.append("libroadrunner not installed: peer skipped")
     else:
-        for name, (model, scenario), rate in (
-            ("ckd", (compiled, ckd_scenario(compiled, PEER_PATIENTS, seed=1)), ckd_rate),
-            ("sessions", session_case(compiled, PEER_PATIENTS, seed=1), session_rate),
+        for name, (model, scenario), solver, rate in (
+            (
+                "ckd",
+                (compiled, ckd_scenario(compiled, PEER_PATIENTS, seed=1)),
+                Rodas4(rtol=BATCH_RTOL),
+                ckd_rate,
+            ),
+            (
+                "sessions",
+                session_case(compiled, PEER_PATIENTS, seed=1),
+                SESSION_SOLVER,
+                session_rate,
+            ),
         ):
-            found, peer_rate = accuracy_and_peer(model, name, scenario)
+            found, peer_rate = accuracy_and_peer(model, name, scenario, solver)
             lines += found
             ratio = rate / peer_rate
             verdict = "met" if ratio >= TARGET_RATIO else "NOT met"

@@ -142,3 +142,18 @@ def test_cli_check_passes_on_the_shipped_registry(capsys: pytest.CaptureFixture[
 def test_cli_unknown_problem_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["calibrate", "--check", "--problem", "nope"]) == 2
     assert "no such calibration problem" in capsys.readouterr().err
+
+
+def test_cli_check_reports_a_mismatch_as_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mgckd.calibrate as calibrate  # noqa: PLC0415  (patched for this test)
+
+    fitted = calibrate.fit(calibrate.problems()["chemistry"])
+    monkeypatch.setattr(calibrate, "fit", lambda problem: fitted)
+    monkeypatch.setattr(
+        calibrate, "check", lambda fit: [calibrate.Mismatch("x", 1.0, 2.0, "differs")]
+    )
+    assert main(["calibrate", "--check", "--json", "--problem", "chemistry"]) == 3
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["mismatches"] == [{"name": "x", "shipped": 1.0, "fitted": 2.0, "reason": "differs"}]

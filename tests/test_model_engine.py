@@ -528,3 +528,12 @@ def test_exported_sbml_in_roadrunner_reproduces_the_native_solver() -> None:
         peer = run_roadrunner(runner, times, MODEL.species_names)
         for i, name in enumerate(MODEL.species_names):
             np.testing.assert_allclose(peer[name], native.states[:, i, patient], rtol=1e-5)
+
+
+def test_a_singular_matrix_fails_only_its_own_patient() -> None:
+    from mgckd.simulate._steady import solve_each  # noqa: PLC0415
+
+    a = np.stack([np.eye(2), np.zeros((2, 2)), 2.0 * np.eye(2)])
+    solved = solve_each(a, np.ones((3, 2, 1)))
+    assert np.isnan(solved[1]).all()
+    np.testing.assert_allclose(solved[[0, 2], :, 0], [[1.0, 1.0], [0.5, 0.5]])

@@ -41,7 +41,10 @@ def test_a_flat_15_percent_passes_and_a_falling_one_fails() -> None:
 def test_the_check_runs_on_the_model() -> None:
     result = hypomagnesemia_across_ckd_stages()
     assert result.verdict in (Verdict.PASS, Verdict.FAIL)
-    assert "5126 of 5126 steady states" in result.detail
+    assert "model whole_body" in result.detail  # the model the adaptation is calibrated in
+    assert "of 5126 steady states" in result.detail
+    assert "G4 " in result.detail
+    assert "(n = " in result.detail
     assert "G5" in result.detail
 
 

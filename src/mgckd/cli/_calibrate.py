@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,7 +61,7 @@ def calibrate_command(
             [
                 {
                     **fitted.to_dict(),
-                    "mismatches": [m.__dict__ for m in mismatches] if check_only else [],
+                    "mismatches": [dataclasses.asdict(m) for m in mismatches] if check_only else [],
                     "written": not check_only,
                 }
                 for fitted, mismatches in report

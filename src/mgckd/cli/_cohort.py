@@ -18,7 +18,7 @@ from mgckd.cli._console import err, out, print_json, write_table
 from mgckd.exceptions import UserInputError
 from mgckd.labs import hypomagnesemia
 from mgckd.populations import presets, sample_population
-from mgckd.populations._cohort import DEFAULT_CHUNK_SIZE, CohortSpec
+from mgckd.populations._cohort import DEFAULT_CHUNK_SIZE, DEFAULT_ENVELOPE_RTOL, CohortSpec
 from mgckd.populations._models import ModelName
 from mgckd.populations._runner import run_cohort
 
@@ -111,6 +111,14 @@ def run_command(
     model: Annotated[
         str, typer.Option("--model", help=f"physiology model: {', '.join(_MODELS)}")
     ] = "magnesium",
+    envelope_rtol: Annotated[
+        float,
+        typer.Option(
+            "--envelope-rtol",
+            help="tolerance of the envelope over repeating cycles (sessions, daily doses); "
+            "0 integrates every step",
+        ),
+    ] = DEFAULT_ENVELOPE_RTOL,
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="address of an existing Dask scheduler (tcp://...)"),
@@ -135,6 +143,7 @@ def run_command(
         save_every_days=save_every_days,
         seed=seed,
         chunk_size=chunk_size,
+        envelope_rtol=envelope_rtol or None,
     )
     with Progress(
         "chunks",

@@ -12,7 +12,10 @@ simulation. From it:
   sample, so saves a whole number of weeks later are samples of the same session of the week.
 
 Every patient shares the default schedule (Mon/Wed/Fri, 4 h) and prescription except for the
-dialysate Mg, which is their ``dialysate_mg_mmol_l`` characteristic.
+dialysate Mg, which is their ``dialysate_mg_mmol_l`` characteristic, and the blood flow, which is
+the preset's cohort's where the registry holds one (``<preset>_blood_flow_ml_min``: Japanese
+in-centre hemodialysis runs at about 200 mL/min, ``jsdt_hd_blood_flow_ml_min``) — a covariate of
+the cohort, looked up, not tuned.
 """
 
 from __future__ import annotations
@@ -78,10 +81,25 @@ def pre_dialysis_times_h(schedule: Schedule, duration_h: float) -> FloatArray:
     return np.asarray(times[(times >= 0.0) & (times <= duration_h)], dtype=np.float64)
 
 
-def _prescriptions(dialysate_mg_mmol_l: FloatArray) -> list[Prescription]:
+def cohort_blood_flow_ml_min(preset: str) -> float:
+    """The blood flow of the cohort a preset represents (registry ``<preset>_blood_flow_ml_min``),
+    or the reference prescription's where the registry holds none, mL/min.
+
+    >>> cohort_blood_flow_ml_min("jsdt_hd")
+    206.5
+    """
+    registry = parameters()
+    name = f"{preset}_blood_flow_ml_min"
+    if name not in registry:
+        name = "dialysis_blood_flow_reference_ml_min"
+    return registry[name].to("mL/min")
+
+
+def _prescriptions(dialysate_mg_mmol_l: FloatArray, blood_flow_ml_min: float) -> list[Prescription]:
     """One prescription per patient (one object per distinct dialysate Mg; range-checked)."""
     distinct = {
-        float(x): Prescription(dialysate_mg_mmol_l=float(x)) for x in set(dialysate_mg_mmol_l)
+        float(x): Prescription(dialysate_mg_mmol_l=float(x), blood_flow_ml_min=blood_flow_ml_min)
+        for x in set(dialysate_mg_mmol_l)
     }
     return [distinct[float(x)] for x in dialysate_mg_mmol_l]
 
@@ -89,7 +107,7 @@ def _prescriptions(dialysate_mg_mmol_l: FloatArray) -> list[Prescription]:
 def hemodialysis_batch(population: Population, compiled: CompiledModel) -> Hemodialysis:
     """The `mgckd.dialysis` batch of a hemodialysis population in `compiled`'s model: residual
     GFR, fluid gain, dietary Mg and phosphate and the unbound fraction of the phosphate as
-    `DialysisPatients`, the dialysate Mg as each
+    `DialysisPatients`, the dialysate Mg and the cohort's blood flow as each
     patient's prescription, and the Mg of a magnesium-oxide laxative and the ECF volume (from
     weight) as overrides.
 
@@ -118,7 +136,9 @@ def hemodialysis_batch(population: Population, compiled: CompiledModel) -> Hemod
     )
     return hemodialysis(
         compiled.model,
-        _prescriptions(population.column(DIALYSATE_MG)),
+        _prescriptions(
+            population.column(DIALYSATE_MG), cohort_blood_flow_ml_min(population.preset.name)
+        ),
         patients,
         overrides=overrides,
     )
@@ -219,7 +239,7 @@ def simulate_hemodialysis(
     groups: Sequence[Sequence[Intervention]] = ((),),
     group_of: NDArray[np.intp] | None = None,
     dialysate_mg_mmol_l: Sequence[float | None] = (None,),
-    rtol: float = Rodas4().rtol,
+    solver: Rodas4 = Rodas4(),  # noqa: B008  (frozen settings)
 ) -> SimulationResult:
     """Simulate hemodialysis patients for `duration_h` hours from their pre-dialysis sample on
     their own prescription's long-run cycle, each group with its drugs and dialysate Mg from
@@ -236,7 +256,7 @@ def simulate_hemodialysis(
         patient's group.
     dialysate_mg_mmol_l : each group's dialysate Mg (None: the patient's own), checked against
         the accepted range.
-    rtol : relative tolerance of the solver.
+    solver : the solver's settings.
 
     Returns
     -------
@@ -266,7 +286,7 @@ def simulate_hemodialysis(
         with_dialysis,
         replace(scenario, schedule=events),
         save_at=start + np.asarray(relative, dtype=np.float64),
-        solver=Rodas4(rtol=rtol),
+        solver=solver,
         throw=False,
     )
     return replace(_with_failures(result, steady), time_h=result.time_h - start)

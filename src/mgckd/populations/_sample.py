@@ -67,6 +67,11 @@ class Population:
         rows = self.characteristics.iloc[np.asarray(index)].reset_index(drop=True)
         return Population(self.preset, rows, self.metadata)
 
+    def in_stages(self, stages: Sequence[str]) -> Population:
+        """The patients whose CKD stage (``G1`` … ``G5``, ``G5D``) is one of `stages`, in order:
+        a cohort of those stages with the case mix the preset gives them."""
+        return self.take(self.characteristics["ckd_stage"].isin(list(stages)).to_numpy())
+
     def to_frame(self) -> pd.DataFrame:
         """The characteristics (a copy)."""
         return self.characteristics.copy()

@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
+from mgckd.exceptions import ScenarioError
 from mgckd.model import CompiledModel
 from mgckd.model._schedule import Action, Occurrence
 from mgckd.simulate import _rodas_kernel as kernel
@@ -28,6 +29,8 @@ from mgckd.simulate._result import SolverStats
 FloatArray = NDArray[np.float64]
 
 MIN_PATIENTS_PER_THREAD = 8  # below this, a thread costs more than it saves
+MIN_CYCLES = 4  # a run of fewer identical cycles is integrated step by step
+DURATION_DIGITS = 9  # segment lengths equal to 1e-9 h are equal (repeat times are sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,11 @@ class Rodas4:
     max_steps : accepted plus rejected steps allowed per patient over the whole simulation.
     max_step_h : the largest step, hours.
     min_step_h : steps below this (hours) fail the patient (`Status.STEP_SIZE_TOO_SMALL`).
+    envelope_rtol : None (default): integrate every step of the schedule. A value: follow the
+        envelope over runs of identical cycles of the schedule (thrice-weekly sessions, a daily
+        dose): integrate some cycles in full and extrapolate the state at cycle starts over the
+        others, keeping the extrapolation error per jump within this relative tolerance; cycles
+        holding a save time are always integrated (`periodic_runs`).
     """
 
     rtol: float = 1e-6
@@ -48,6 +56,14 @@ class Rodas4:
     max_steps: int = 200_000
     max_step_h: float = np.inf
     min_step_h: float = 1e-10
+    envelope_rtol: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.envelope_rtol is not None and not 0.0 < self.envelope_rtol < 1.0:
+            raise ScenarioError(
+                f"envelope_rtol: a relative tolerance in (0, 1), or None to integrate every "
+                f"step; not {self.envelope_rtol!r}"
+            )
 
 
 def solve_rodas4(
@@ -69,22 +85,26 @@ def solve_rodas4(
     updated in place."""
     n, n_patients = y0.shape
     m, n_rules = len(compiled.model.ledgers), len(compiled.model.rules)
-    breaks = np.array(sorted({o.time_h for o in schedule} | {0.0, duration_h}))
-    segment = {t: k for k, t in enumerate(breaks.tolist())}
-    events = np.array(
-        [[segment[o.time_h], int(o.action), _row(compiled, o), o.source] for o in schedule],
-        dtype=np.int64,
-    ).reshape(-1, 4)
-    values = np.array(
-        [np.broadcast_to(o.values, (n_patients,)) for o in schedule], dtype=np.float64
-    ).reshape(-1, n_patients)
+    breaks, events, values = encode_schedule(compiled, schedule, duration_h, n_patients)
     y, ledger = y0.copy(), np.zeros((m, n_patients))
     saved = [np.full((save_times.size, rows, n_patients), np.nan) for rows in (n, m, n_rules)]
     steps = np.zeros(n_patients, dtype=np.int64)
     counts = np.zeros((n_patients, 3), dtype=np.int64)
     functions = compiled.kernel
     settings = np.array(
-        [solver.rtol, solver.atol, solver.max_steps, solver.max_step_h, solver.min_step_h]
+        [
+            solver.rtol,
+            solver.atol,
+            solver.max_steps,
+            solver.max_step_h,
+            solver.min_step_h,
+            solver.envelope_rtol or 0.0,
+        ]
+    )
+    runs = (
+        periodic_runs(breaks, events, values)
+        if solver.envelope_rtol
+        else np.zeros((0, 3), dtype=np.int64)
     )
     saves = np.ascontiguousarray(save_times, dtype=np.float64)
 
@@ -102,6 +122,7 @@ def solve_rodas4(
             events,
             values[:, patients],
             n_sources,
+            runs,
             saves,
             *(array[:, :, patients] for array in saved),
             settings,
@@ -115,6 +136,79 @@ def solve_rodas4(
         list(_threads().map(run, slices))  # the kernel releases the GIL
     accepted, rejected, rhs_calls = (int(c) for c in counts.sum(axis=0))
     return saved[0], saved[1], saved[2], SolverStats(accepted, rejected, rhs_calls)
+
+
+def encode_schedule(
+    compiled: CompiledModel, schedule: Sequence[Occurrence], duration_h: float, n_patients: int
+) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
+    """The schedule as the kernel reads it: segment boundaries (0 … `duration_h`), one row per
+    occurrence (segment, action, target row, source entry) and its values per patient."""
+    breaks = np.array(sorted({o.time_h for o in schedule} | {0.0, duration_h}))
+    segment = {t: k for k, t in enumerate(breaks.tolist())}
+    events = np.array(
+        [[segment[o.time_h], int(o.action), _row(compiled, o), o.source] for o in schedule],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    values = np.array(
+        [np.broadcast_to(o.values, (n_patients,)) for o in schedule], dtype=np.float64
+    ).reshape(-1, n_patients)
+    return breaks, events, values
+
+
+def periodic_runs(
+    breaks: FloatArray, events: NDArray[np.int64], values: FloatArray
+) -> NDArray[np.int64]:
+    """Runs of at least `MIN_CYCLES` identical cycles of the schedule: (first segment, cycles,
+    segments per cycle) per run.
+
+    A segment is known by its length and its events (action, target, source, every patient's
+    value); the cycle length (in segments) is the shortest shift under which the most segments
+    repeat. A cycle may start only where no window is open, so that a cycle's windows close
+    inside it.
+    """
+    n_segments = breaks.size - 1
+    shifts = range(1, n_segments // MIN_CYCLES + 1)
+    if not shifts:
+        return np.zeros((0, 3), dtype=np.int64)
+    keys: dict[tuple[object, ...], int] = {}
+    ids = np.empty(n_segments, dtype=np.int64)
+    open_windows = np.zeros(n_segments + 1, dtype=np.int64)
+    bounds = np.searchsorted(events[:, 0], np.arange(n_segments + 1))  # events sorted by time
+    for k in range(n_segments):
+        rows = slice(bounds[k], bounds[k + 1])
+        key = (
+            round(float(breaks[k + 1] - breaks[k]), DURATION_DIGITS),
+            events[rows, 1:].tobytes(),
+            values[rows].tobytes(),
+        )
+        ids[k] = keys.setdefault(key, len(keys))
+        actions = events[rows, 1]
+        open_windows[k + 1] = (
+            open_windows[k]
+            + np.sum(actions == int(Action.WINDOW_START))
+            - np.sum(actions == int(Action.WINDOW_END))
+        )
+    repeats = [int(np.sum(ids[shift:] == ids[:-shift])) for shift in shifts]
+    per_cycle = shifts[int(np.argmax(repeats))]  # the shortest of the most repeating shifts
+    found: list[tuple[int, int, int]] = []
+    start = 0
+    while start + MIN_CYCLES * per_cycle <= n_segments:
+        cycles = 0
+        pattern = ids[start : start + per_cycle]
+        while (
+            start + (cycles + 1) * per_cycle <= n_segments
+            and open_windows[start + cycles * per_cycle] == 0
+            and np.array_equal(
+                ids[start + cycles * per_cycle : start + (cycles + 1) * per_cycle], pattern
+            )
+        ):
+            cycles += 1
+        if cycles >= MIN_CYCLES:
+            found.append((start, cycles, per_cycle))
+            start += cycles * per_cycle
+        else:
+            start += 1
+    return np.array(found, dtype=np.int64).reshape(-1, 3)
 
 
 def _row(compiled: CompiledModel, occurrence: Occurrence) -> int:

@@ -62,7 +62,8 @@ SUCCESS, MAX_STEPS, STEP_SIZE_TOO_SMALL, NONFINITE = 0, 1, 2, 3
 WINDOW_END, SET, WINDOW_START, DOSE = 0, 1, 2, 3
 ACCEPTED, REJECTED, RHS_CALLS = 0, 1, 2
 # rows of the settings array (`settings_array`)
-RTOL, ATOL, MAX_STEPS_SETTING, MAX_STEP_H, MIN_STEP_H = 0, 1, 2, 3, 4
+RTOL, ATOL, MAX_STEPS_SETTING, MAX_STEP_H, MIN_STEP_H, ENVELOPE_RTOL = 0, 1, 2, 3, 4, 5
+ENVELOPE_SAFETY = 0.5  # a jump aims at half the envelope tolerance
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
@@ -306,6 +307,190 @@ def _save(  # noqa: PLR0917  (numba: positional arguments only)
     saved_rules[index, :, patient] = rules
 
 
+@_jit
+def _segment(  # noqa: PLR0917  (numba: positional arguments only)
+    rates_into: Any,
+    linearize_into: Any,
+    rules_into: Any,
+    context: tuple[Any, Any, Any, Any, Any, int],
+    segment: int,
+    cursor: tuple[int, int, float, int],
+) -> tuple[int, tuple[int, int, float, int]]:
+    """One segment of one patient: its events, the saves at its start (values after the
+    events), then Rodas4 to its end through the saves inside it. `context` is (patient state,
+    schedule, saved arrays, settings, counts, patient), `cursor` (next event, next save, step
+    size, steps so far); returns the status and the advanced cursor."""
+    patient_state, schedule, saved, settings, counts, patient = context
+    y, ledger, p, held, rules = patient_state
+    breaks, events, event_values, saves = schedule
+    saved_y, saved_ledger, saved_rules = saved
+    event, save, h, steps = cursor
+    start, end = breaks[segment], breaks[segment + 1]
+    while event < events.shape[0] and events[event, 0] == segment:
+        _apply(
+            events[event, 1],
+            events[event, 2],
+            events[event, 3],
+            event_values[event, patient],
+            y,
+            p,
+            held,
+        )
+        event += 1
+    while save < saves.size and saves[save] <= start:
+        _save(rules_into, start, y, ledger, p, rules, saved, save, patient)
+        save += 1
+    first = save
+    while save < saves.size and saves[save] < end:
+        save += 1
+    stops = np.empty(save - first + 1)
+    stops[:-1] = saves[first:save]
+    stops[-1] = end
+    outcome, h, steps = _integrate(
+        rates_into,
+        linearize_into,
+        y,
+        ledger,
+        p,
+        h,
+        steps,
+        start,
+        stops,
+        saved_y,
+        saved_ledger,
+        first,
+        patient,
+        settings,
+        counts,
+    )
+    for inside in range(first, save):
+        if math.isfinite(saved_y[inside, 0, patient]):  # states saved by _integrate
+            rules_into(saves[inside], saved_y[inside, :, patient].copy(), p, rules)
+            saved_rules[inside, :, patient] = rules
+    return outcome, (event, save, h, steps)
+
+
+@_jit
+def _segments(  # noqa: PLR0917  (numba: positional arguments only)
+    rates_into: Any,
+    linearize_into: Any,
+    rules_into: Any,
+    context: tuple[Any, Any, Any, Any, Any, int],
+    first: int,
+    last: int,
+    cursor: tuple[int, int, float, int],
+) -> tuple[int, tuple[int, int, float, int]]:
+    """Segments `first` to `last` (excluded) one after the other (`_segment`); stops at a
+    failure."""
+    outcome = SUCCESS
+    for segment in range(first, last):
+        outcome, cursor = _segment(rates_into, linearize_into, rules_into, context, segment, cursor)
+        if outcome != SUCCESS:
+            break
+    return outcome, cursor
+
+
+@_jit
+def _scaled_norm(change: Any, y: Any, rtol: float, atol: float) -> float:
+    """Root-mean-square of `change` in units of the tolerance at `y`."""
+    total = 0.0
+    for k in range(y.size):
+        total += (change[k] / (atol + rtol * abs(y[k]))) ** 2
+    return math.sqrt(total / y.size)
+
+
+@_jit
+def _jump(second_difference: float, limit: int) -> int:
+    """Cycles to extrapolate over: the most H ≤ `limit` whose linear-extrapolation error,
+    H(H+1)/2 times the scaled second difference per cycle, stays within the safety share of
+    the envelope tolerance."""
+    if second_difference == 0.0:
+        return limit
+    if not math.isfinite(second_difference):
+        return 0
+    bound = 2.0 * ENVELOPE_SAFETY / second_difference
+    return min(limit, int((math.sqrt(1.0 + 4.0 * bound) - 1.0) / 2.0))
+
+
+@_jit
+def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
+    rates_into: Any,
+    linearize_into: Any,
+    rules_into: Any,
+    context: tuple[Any, Any, Any, Any, Any, int],
+    run: tuple[int, int, int],
+    cursor: tuple[int, int, float, int],
+) -> tuple[int, tuple[int, int, float, int]]:
+    """One patient through a run of identical cycles (`run`: first segment, cycles, segments
+    per cycle), following the envelope (Petzold 1981): the state at cycle starts changes
+    slowly, so after two cycles integrated in full it is extrapolated linearly over H cycles,
+    and the cycle it lands on, integrated in full, checks the jump (H(H+1)/2 times the second
+    difference per cycle within the envelope tolerance; otherwise it is undone, its saves
+    included, and retried shorter). A jump never passes over a cycle holding a save; ledgers
+    are extrapolated with the states, so mass balance holds."""
+    patient_state, schedule, _, settings, _, _ = context
+    y, ledger = patient_state[0], patient_state[1]
+    breaks, events, saves = schedule[0], schedule[1], schedule[3]
+    first, n_cycles, per_cycle = run
+    rtol, atol = settings[ENVELOPE_RTOL], settings[ATOL]
+    n, m = y.size, ledger.size
+    change, ledger_change = np.zeros(n), np.zeros(m)
+    second = np.zeros(n)
+    start_y, start_ledger = np.empty(n), np.empty(m)
+    known = 0  # cycle differences known: 0, 1 (change) or 2 (change and second difference)
+    cycle = 0
+    outcome = SUCCESS
+    while cycle < n_cycles:
+        jump = 0
+        if known == 2:
+            free = 0  # cycles from `cycle` on that hold no save
+            save = cursor[1]
+            while cycle + free < n_cycles and (
+                save >= saves.size or saves[save] >= breaks[first + (cycle + free + 1) * per_cycle]
+            ):
+                free += 1
+            jump = _jump(_scaled_norm(second, y, rtol, atol), min(free, n_cycles - 1 - cycle))
+        base = cursor
+        if jump >= 2:
+            start_y[:] = y
+            start_ledger[:] = ledger
+            for k in range(n):
+                y[k] += jump * change[k]
+            for r in range(m):
+                ledger[r] += jump * ledger_change[r]
+            event = cursor[0]
+            landing = first + (cycle + jump) * per_cycle
+            while event < events.shape[0] and events[event, 0] < landing:
+                event += 1
+            cursor = (event, cursor[1], cursor[2], cursor[3])
+        else:
+            landing = first + cycle * per_cycle
+        jumped_y, jumped_ledger = y.copy(), ledger.copy()
+        outcome, cursor = _segments(
+            rates_into, linearize_into, rules_into, context, landing, landing + per_cycle, cursor
+        )
+        if outcome != SUCCESS:
+            return outcome, cursor
+        new_second = np.empty(n)
+        for k in range(n):
+            new_second[k] = (y[k] - jumped_y[k] - change[k]) / (jump + 1)
+        if jump >= 2 and (0.5 * jump * (jump + 1) * _scaled_norm(new_second, y, rtol, atol) > 1.0):
+            y[:] = start_y  # undo: the envelope bent more than the jump allowed
+            ledger[:] = start_ledger
+            cursor = (base[0], base[1], cursor[2], cursor[3])
+            second[:] = new_second
+            continue
+        if known >= 1:
+            second[:] = new_second
+        known = min(known + 1, 2)
+        for k in range(n):
+            change[k] = y[k] - jumped_y[k]
+        for r in range(m):
+            ledger_change[r] = ledger[r] - jumped_ledger[r]
+        cycle += (jump if jump >= 2 else 0) + 1
+    return outcome, cursor
+
+
 _BATCH_SIGNATURE = types.void(
     types.FunctionType(VECTOR_SIGNATURE),  # rates_into
     types.FunctionType(LINEARIZE_SIGNATURE),
@@ -319,6 +504,7 @@ _BATCH_SIGNATURE = types.void(
     types.int64[:, ::1],  # events (n_events, 4): segment, action, target row, source entry
     types.float64[:, :],  # event_values (n_events, N)
     types.int64,  # n_sources: schedule entries (windows hold a value per entry)
+    types.int64[:, ::1],  # runs (n_runs, 3): first segment, cycles, segments per cycle
     types.float64[::1],  # saves: save times, sorted, within [0, duration]
     types.float64[:, :, :],  # saved_y (n_save, n, N), NaN-filled
     types.float64[:, :, :],  # saved_ledger (n_save, m, N), NaN-filled
@@ -342,6 +528,7 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
     events: Any,
     event_values: Any,
     n_sources: int,
+    runs: Any,
     saves: Any,
     saved_y: Any,
     saved_ledger: Any,
@@ -349,85 +536,57 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
     settings: Any,
     counts: Any,
 ) -> None:
-    """Simulate every patient whose status is success over all segments: at each segment's
-    start its events, then the saves at that time (values after the events), then Rodas4 to
-    the segment's end through the saves inside it; the saves at the end of the last segment
-    come last. Patients are in the last axis (views of a larger batch are fine); a patient
-    that fails keeps NaN from then on. Releases the GIL, so threads can run slices side by
-    side."""
-    n_save = saves.size
+    """Simulate every patient whose status is success over all segments (`_segment`), each
+    periodic run (`runs`, empty unless the envelope is followed) by `_envelope`; the saves at
+    the end of the last segment come last. Patients are in the last axis (views of a larger
+    batch are fine); a patient that fails keeps NaN from then on. Releases the GIL, so threads
+    can run slices side by side."""
     n_rules = saved_rules.shape[1]
     saved = (saved_y, saved_ledger, saved_rules)
+    n_segments = breaks.size - 1
     for patient in range(y.shape[1]):
         if status[patient] != SUCCESS:
             continue
-        y_patient = y[:, patient].copy()
-        ledger_patient = ledger[:, patient].copy()
-        p_patient = p[:, patient].copy()
-        held = np.zeros(n_sources)
-        rules = np.empty(n_rules)
-        h = math.nan
-        steps_taken = steps[patient]
+        patient_state = (
+            y[:, patient].copy(),
+            ledger[:, patient].copy(),
+            p[:, patient].copy(),
+            np.zeros(n_sources),
+            np.empty(n_rules),
+        )
+        context = (
+            patient_state,
+            (breaks, events, event_values, saves),
+            saved,
+            settings,
+            counts,
+            patient,
+        )
+        cursor = (0, 0, math.nan, steps[patient])
         outcome = SUCCESS
-        event = 0
-        save = 0
-        for segment in range(breaks.size - 1):
-            start, end = breaks[segment], breaks[segment + 1]
-            while event < events.shape[0] and events[event, 0] == segment:
-                _apply(
-                    events[event, 1],
-                    events[event, 2],
-                    events[event, 3],
-                    event_values[event, patient],
-                    y_patient,
-                    p_patient,
-                    held,
-                )
-                event += 1
-            while save < n_save and saves[save] <= start:
-                _save(
-                    rules_into,
-                    start,
-                    y_patient,
-                    ledger_patient,
-                    p_patient,
-                    rules,
-                    saved,
-                    save,
-                    patient,
-                )
-                save += 1
-            first = save
-            while save < n_save and saves[save] < end:
-                save += 1
-            stops = np.empty(save - first + 1)
-            stops[:-1] = saves[first:save]
-            stops[-1] = end
-            outcome, h, steps_taken = _integrate(
+        segment = 0
+        for run in range(runs.shape[0] + 1):
+            stop = runs[run, 0] if run < runs.shape[0] else n_segments
+            outcome, cursor = _segments(
+                rates_into, linearize_into, rules_into, context, segment, stop, cursor
+            )
+            if outcome != SUCCESS or run == runs.shape[0]:
+                break
+            outcome, cursor = _envelope(
                 rates_into,
                 linearize_into,
-                y_patient,
-                ledger_patient,
-                p_patient,
-                h,
-                steps_taken,
-                start,
-                stops,
-                saved_y,
-                saved_ledger,
-                first,
-                patient,
-                settings,
-                counts,
+                rules_into,
+                context,
+                (runs[run, 0], runs[run, 1], runs[run, 2]),
+                cursor,
             )
-            for inside in range(first, save):
-                if math.isfinite(saved_y[inside, 0, patient]):  # states saved by _integrate
-                    rules_into(saves[inside], saved_y[inside, :, patient].copy(), p_patient, rules)
-                    saved_rules[inside, :, patient] = rules
             if outcome != SUCCESS:
                 break
+            segment = stop + runs[run, 1] * runs[run, 2]
+        y_patient, ledger_patient, p_patient, _, rules = patient_state
+        save = cursor[1]
         if outcome == SUCCESS:
-            while save < n_save:
+            while save < saves.size:
                 _save(
                     rules_into,
                     saves[save],
@@ -441,6 +600,6 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
                 )
                 save += 1
         status[patient] = outcome
-        steps[patient] = steps_taken
+        steps[patient] = cursor[3]
         y[:, patient] = y_patient
         ledger[:, patient] = ledger_patient

@@ -3,6 +3,7 @@ grows tenfold per accepted step, ending in Newton's method), vectorized over pat
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +75,7 @@ def steady_state(
         f = compiled.rhs(t_h, yy, pp)
         jac = compiled.jacobian(t_h, yy, pp)
         with np.errstate(all="ignore"):
-            step = np.linalg.solve(identity / tau[idx, None, None] - jac, f.T[:, :, None])[
-                :, :, 0
-            ].T
+            step = solve_each(identity / tau[idx, None, None] - jac, f.T[:, :, None])[:, :, 0].T
             trial = yy + _to_boundary(yy, step)[None, :] * step
             ok = np.isfinite(trial).all(axis=0)
             new_residual = _residual(compiled, t_h, np.where(ok, trial, yy), pp, settings)
@@ -87,6 +86,19 @@ def steady_state(
     status = np.where(running, Status.STEADY_STATE_FAILED, Status.SUCCESS).astype(np.int8)
     y[:, running] = np.nan
     return SteadyState(states=y, status=status, iterations=iteration)
+
+
+def solve_each(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Solve a[k] x[k] = b[k] for every k; NaN for a singular a[k] (one patient's singular
+    matrix fails that patient's step, not the batch)."""
+    try:
+        solved = np.asarray(np.linalg.solve(a, b), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        solved = np.full(b.shape, np.nan)
+        for k in range(a.shape[0]):  # only when some matrix is singular
+            with contextlib.suppress(np.linalg.LinAlgError):
+                solved[k] = np.linalg.solve(a[k], b[k])
+    return solved
 
 
 def _to_boundary(y: FloatArray, step: FloatArray) -> FloatArray:

@@ -19,8 +19,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from mgckd.calibrate.problems_dialysis import MG_ABSORPTION, PHOSPHATE_UNBOUND
-from mgckd.calibrate.problems_dialysis import model as calibration_model
+from mgckd.calibrate.problems_dialysis import (
+    MG_ABSORPTION,
+    MG_CLAIM,
+    PHOSPHATE_CLAIM,
+    PHOSPHATE_UNBOUND,
+    removal_cohort_prescription,
+    target_sessions,
+)
 from mgckd.dialysis import (
     Match,
     Prescription,
@@ -60,21 +66,31 @@ def _sampling_session() -> int:
 
 
 @cache
-def _calibrated(model: Model) -> tuple[float, float]:
-    """[pre-dialysis Mg, phosphate removed per session] of the reference patient as shipped."""
+def _calibrated(model: Model) -> tuple[float, float, float]:
+    """[pre-dialysis Mg, phosphate removed per session, pre-dialysis phosphate] of the reference
+    patient as shipped, each on its calibration target's prescription (the phosphate pair on the
+    removal cohort's)."""
     del model  # the calibration model reads the reference model itself
     registry = parameters()
     values = {
         name: registry[name].to(registry[name].unit) for name in (MG_ABSORPTION, PHOSPHATE_UNBOUND)
     }
-    mg, phosphate = calibration_model(values)
-    return mg, phosphate
+    frame = target_sessions(values)
+    sampled = frame[frame["session"] == _sampling_session()].set_index("claim")
+    removal = frame.loc[frame["claim"] == PHOSPHATE_CLAIM, "pi_removed_mmol"]
+    return (
+        float(sampled["mg_total_pre_mmol_l"].to_numpy()[list(sampled.index).index(MG_CLAIM)]),
+        float(np.mean(removal)),
+        float(
+            sampled["pi_total_pre_mmol_l"].to_numpy()[list(sampled.index).index(PHOSPHATE_CLAIM)]
+        ),
+    )
 
 
 @check("L-hd-cohorts-predialysis-mg")
 def cohort_predialysis_mg() -> CheckResult:
     """Pre-dialysis Mg of the reference patient on 0.5 mmol/L dialysate (a calibration target)."""
-    mg, _ = _calibrated(_model())
+    mg, _, _ = _calibrated(_model())
     return CheckResult(
         model=round(mg, 3),
         verdict=Verdict.PASS if claim("L-hd-cohorts-predialysis-mg").judge(mg) else Verdict.FAIL,
@@ -98,12 +114,18 @@ def phosphate_removal_per_session() -> CheckResult:
     """Phosphate removed per session by the reference patient (a calibration target)."""
     if (pending := _without_phosphate()) is not None:
         return pending
-    _, phosphate = _calibrated(_model())
+    _, phosphate, pre = _calibrated(_model())
     ok = claim("L-hd-phosphate-removal-per-session").judge(phosphate)
+    flow = removal_cohort_prescription().blood_flow_ml_min
     return CheckResult(
         model=round(phosphate, 1),
         verdict=Verdict.PASS if ok else Verdict.FAIL,
-        detail=f"{_BY_CONSTRUCTION} (long run, mean over the week's three sessions)",
+        detail=(
+            f"{_BY_CONSTRUCTION} (long run, mean over the week's three sessions, on the cohort's "
+            f"prescription: blood flow {flow:g} mL/min, 4 h). The cohort's pre-dialysis "
+            f"phosphate, predicted: {pre:.2f} mmol/L (mid-week; the reference dialyzer's KoA, "
+            "the low-flux dialyzers' not being found)"
+        ),
     )
 
 
@@ -114,8 +136,8 @@ _HOUR_H = 1.0
 @cache
 def _hourly_phosphate_removal(model: Model) -> FloatArray:
     """Share of each treatment hour in the phosphate removal of the reference patient's
-    mid-week session, in the long run."""
-    hd = hemodialysis(model)
+    mid-week session, in the long run, on the prescription of the cohort it was measured in."""
+    hd = hemodialysis(model, removal_cohort_prescription())
     steady = periodic_steady_state(hd)
     phosphate = next(e for e in dialyzed_elements(model) if e.element == "P")
     run = simulate_dialysis(
@@ -143,8 +165,9 @@ def phosphate_removal_by_hour() -> CheckResult:
         model=" / ".join(f"{x:.1f}" for x in percent) + " %",
         verdict=Verdict.PASS if ok else Verdict.FAIL,
         detail=(
-            f"the reference patient's long-run mid-week session (high-flux reference dialyzer, "
-            f"tissue phosphate mobilized at the measured K_M): hourly shares "
+            f"the reference patient's long-run mid-week session on the cohort's blood flow "
+            f"({removal_cohort_prescription().blood_flow_ml_min:g} mL/min; the reference "
+            f"dialyzer's KoA, tissue phosphate mobilized at the measured K_M): hourly shares "
             f"{', '.join(f'{x:.1f}' for x in percent)} % against the published "
             f"{', '.join(f'{x:g}' for x in published)} % (low-flux dialyzers); the first hour "
             "is judged. The calibration fixes how much a session removes, not how the removal "
