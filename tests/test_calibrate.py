@@ -147,7 +147,7 @@ def test_cli_unknown_problem_is_a_user_error(capsys: pytest.CaptureFixture[str])
 def test_cli_check_reports_a_mismatch_as_json(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import mgckd.calibrate as calibrate  # noqa: PLC0415  (patched for this test)
+    from mgckd import calibrate  # noqa: PLC0415  (patched for this test)
 
     fitted = calibrate.fit(calibrate.problems()["chemistry"])
     monkeypatch.setattr(calibrate, "fit", lambda problem: fitted)
