@@ -450,8 +450,10 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
             ):
                 free += 1
             jump = _jump(_scaled_norm(second, y, rtol, atol), min(free, n_cycles - 1 - cycle))
+            if jump < 2:  # one cycle's jump saves nothing: integrate it
+                jump = 0
         base = cursor
-        if jump >= 2:
+        if jump:
             start_y[:] = y
             start_ledger[:] = ledger
             for k in range(n):
@@ -474,7 +476,7 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
         new_second = np.empty(n)
         for k in range(n):
             new_second[k] = (y[k] - jumped_y[k] - change[k]) / (jump + 1)
-        if jump >= 2 and (0.5 * jump * (jump + 1) * _scaled_norm(new_second, y, rtol, atol) > 1.0):
+        if jump and 0.5 * jump * (jump + 1) * _scaled_norm(new_second, y, rtol, atol) > 1.0:
             y[:] = start_y  # undo: the envelope bent more than the jump allowed
             ledger[:] = start_ledger
             cursor = (base[0], base[1], cursor[2], cursor[3])
@@ -487,7 +489,7 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
             change[k] = y[k] - jumped_y[k]
         for r in range(m):
             ledger_change[r] = ledger[r] - jumped_ledger[r]
-        cycle += (jump if jump >= 2 else 0) + 1
+        cycle += jump + 1
     return outcome, cursor
 
 
