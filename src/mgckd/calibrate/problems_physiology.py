@@ -76,13 +76,12 @@ def _steady_rules(
     p = compiled.parameter_array(overrides, n)  # type: ignore[arg-type]
     solved = steady_state(compiled, p, guess=_LAST.get(n))
     failed = np.flatnonzero(solved.status != Status.SUCCESS)
-    if failed.size == 0:
-        _LAST[n] = solved.states
     if failed.size:
         raise SimulationError(
             f"physiology calibration: the steady state of {failed.size} of {n} patients failed "
             f"(first: patient {int(failed[0])})"
         )
+    _LAST[n] = solved.states
     return dict(zip(compiled.model.rule_names, compiled.rules(0.0, solved.states, p), strict=True))
 
 

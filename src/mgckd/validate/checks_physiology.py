@@ -221,9 +221,7 @@ def ckd_serum_mg() -> CheckResult:
     (its patients' own case mix), with the reference patient's value beside it."""
     registry = parameters()
     cohort = cohort_mean_mg_dl({name: registry[name].to("1") for name in CALIBRATED_EXPONENTS})
-    reference = _calibration_check(
-        "L-sakaguchi-2019-ckd-serum-mg", "plasma_mg_total_mmol_l", "mg/dL"
-    ).model
+    reference = _reference_level("plasma_mg_total_mmol_l", "mg/dL")
     return CheckResult(
         model=f"{cohort:.3f} mg/dL",
         verdict=Verdict.PASS
@@ -234,7 +232,7 @@ def ckd_serum_mg() -> CheckResult:
             f"{len(calibration_cohort())} virtual ckd_g1_g5 patients in G3a–G4 at their steady "
             "states (whole-body model, their own GFR, proteinuria, diabetes, diuretics and diet); "
             f"the reference patient without that case mix at GFR "
-            f"{registry['check_ckd_gfr_ml_min'].to('mL/min'):g} mL/min has {reference}"
+            f"{registry['check_ckd_gfr_ml_min'].to('mL/min'):g} mL/min has {reference:.3f} mg/dL"
         ),
     )
 
@@ -245,13 +243,15 @@ def ckd_serum_calcium() -> CheckResult:
     return _calibration_check("L-tschirner-ckd-calcium-normal", "plasma_ca_total_mmol_l", "mmol/L")
 
 
+def _reference_level(observable: str, unit: str) -> float:
+    """`observable` of the CKD check patient at steady state (reference diet), in `unit`."""
+    model = float(ckd_steady_states({"reference": {}}).values[observable][0])
+    return convert(model, "mmol/L", unit, analyte="magnesium") if unit == "mg/dL" else model
+
+
 def _calibration_check(claim_id: str, observable: str, unit: str) -> CheckResult:
-    c = claim(claim_id)
-    states = ckd_steady_states({"reference": {}})
-    model = float(states.values[observable][0])
-    if unit == "mg/dL":
-        model = convert(model, "mmol/L", unit, analyte="magnesium")
-    ok = c.judge(model)
+    model = _reference_level(observable, unit)
+    ok = claim(claim_id).judge(model)
     return CheckResult(
         model=f"{model:.3f} {unit}",
         verdict=Verdict.PASS if ok else Verdict.FAIL,
