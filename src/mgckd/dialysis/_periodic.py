@@ -3,11 +3,14 @@
 On a repeating schedule the body never stands still: it settles into a cycle that repeats every
 period (a week for Mon/Wed/Fri). Its start — the state just before the first session of the
 period — is a fixed point of the period map Φ (one simulated period). `periodic_steady_state`
-finds it by Newton's method on Φ(y) − y = 0, the Jacobian of Φ taken by finite differences as
-extra columns of the same vectorized batch (one per state), at the patient furthest from
-convergence and shared by the batch (exact Newton for one patient; a chord method for many).
-The start is the steady state of the time-averaged treatment (the switch held at the fraction
-of time on dialysis), or a nearby solution.
+finds it by a quasi-Newton method on Φ(y) − y = 0: the Jacobian of Φ is taken once by finite
+differences as extra columns of the same vectorized batch (one per state; each patient's own in
+a small batch, the worst patient's shared in a large one), then each patient's copy is updated
+by Broyden's rule from its own steps, so convergence is superlinear without further columns.
+Periods far from the cycle are simulated at a looser tolerance (about a third of the cost);
+only a period at the tight tolerance can end the iterations. The start is the steady state of
+the time-averaged treatment (the switch held at the fraction of time on dialysis), or a nearby
+solution.
 
 Parameters can be solved for at the same time, one per `Match`, so that pre-dialysis
 observables equal measured values: a patient's Mg intake from their measured pre-dialysis Mg.
@@ -33,9 +36,16 @@ FloatArray = NDArray[np.float64]
 
 SHOOTING_SOLVER = Rodas4(rtol=1e-7, atol=1e-9)
 """Tight tolerances: the finite-difference Jacobian of the period map needs a smooth map."""
+LOOSE_SOLVER = Rodas4(rtol=1e-5, atol=1e-9)
+"""Periods of patients still far from their cycle: the map's noise (about 1e-5) is far below
+their residual."""
+LOOSE_UNTIL = 1e-3
+"""Largest residual at which a patient's next period is still simulated with LOOSE_SOLVER."""
 MAX_ITERATIONS = 40
 OWN_JACOBIAN_COLUMNS = 256
-"""Batches needing at most this many finite-difference columns get a Jacobian per patient."""
+"""Patients needing a Jacobian get one each when their finite-difference columns number at
+most this or the patients iterating (at most doubling an iteration's cost); otherwise they
+share the worst one's."""
 _RELATIVE_STEP = 3e-4
 """Finite-difference step of the Jacobian, relative: about the square root of the solver's
 relative tolerance, balancing truncation against the solver's noise."""
@@ -95,6 +105,7 @@ def period_map(
     y0: FloatArray,
     gain: FloatArray,
     save_at: FloatArray,
+    solver: Rodas4 = SHOOTING_SOLVER,
 ) -> tuple[FloatArray, FloatArray, NDArray[np.int8]]:
     """States and rules at `save_at` over one period from `y0` for columns (p, y0, gain):
     (n_save, n_species, M), (n_save, n_rules, M) and the status per column."""
@@ -110,7 +121,7 @@ def period_map(
         schedule=windows,
         initial={name: y0[i] for i, name in enumerate(compiled.species)},
     )
-    result = simulate(compiled, scenario, solver=SHOOTING_SOLVER, save_at=save_at, throw=False)
+    result = simulate(compiled, scenario, solver=solver, save_at=save_at, throw=False)
     return result.states, result.rules, result.status
 
 
@@ -201,6 +212,7 @@ def periodic_steady_state(
     status = np.where(np.isfinite(y).all(axis=0), Status.SUCCESS, Status.STEADY_STATE_FAILED)
     status = status.astype(np.int8)
     residual = np.full(n, np.inf)
+    memory = _Memory.empty(len(setup.unknown) + len(setup.thetas), n)
     iteration = 0
     for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007  (reported)
         running = np.flatnonzero((status == Status.SUCCESS) & ~(residual < tolerance))
@@ -217,6 +229,7 @@ def periodic_steady_state(
             status=status,
             residual=residual,
             tolerance=tolerance,
+            memory=memory,
         )
     status[(status == Status.SUCCESS) & ~(residual < tolerance)] = Status.STEADY_STATE_FAILED
     y[:, status != Status.SUCCESS] = np.nan
@@ -232,6 +245,22 @@ def periodic_steady_state(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Memory:
+    """What each patient's iterations carry over: the Jacobian of the equations in the unknowns
+    (NaN until taken by finite differences, then updated by Broyden's rule), and the last point
+    and equations."""
+
+    jacobian: FloatArray  # (n_patients, k, k)
+    point: FloatArray  # (k, n_patients)
+    equations: FloatArray  # (k, n_patients)
+
+    @classmethod
+    def empty(cls, k: int, n: int) -> _Memory:
+        """No Jacobian, no last point."""
+        return cls(np.full((n, k, k), np.nan), np.full((k, n), np.nan), np.full((k, n), np.nan))
+
+
 def _newton_step(
     compiled: CompiledModel,
     hd: Hemodialysis,
@@ -244,34 +273,34 @@ def _newton_step(
     status: NDArray[np.int8],
     residual: FloatArray,
     tolerance: float,
+    memory: _Memory,
 ) -> None:
-    """One Newton iteration for the `running` patients, updating y, p, status and residual in
-    place. Small batches get a Jacobian each; larger ones share the worst patient's."""
+    """One quasi-Newton iteration for the `running` patients, updating y, p, status, residual
+    and memory in place. A patient without a Jacobian gets one by finite differences (its own
+    in a small batch, the worst such patient's in a large one); the others update theirs by
+    Broyden's rule from the last step. A patient whose residual did not halve loses its
+    Jacobian for a fresh one next time."""
     unknown, thetas = setup.unknown, setup.thetas
     n_u, k = len(unknown), len(unknown) + len(thetas)
     m = running.size
-    own = running if m * k <= OWN_JACOBIAN_COLUMNS else running[[int(np.argmax(residual[running]))]]
     current = np.vstack([y[unknown][:, running], p[thetas][:, running]])
+    fresh = running[np.isnan(memory.jacobian[running, 0, 0])]
+    own_each = fresh.size * k <= max(OWN_JACOBIAN_COLUMNS, m)
+    own = fresh if own_each else fresh[[np.argmax(residual[fresh])]]
     at = np.searchsorted(running, own)
     steps = _RELATIVE_STEP * np.maximum(np.abs(current[:, at]), _FLOOR)  # (k, J)
-    columns_y = np.repeat(y[:, own], k, axis=1)  # patient-major: own[0] × k, own[1] × k, ...
-    columns_p = np.repeat(p[:, own], k, axis=1)
-    which = np.arange(own.size * k) % k
-    shift = steps.T.ravel()
-    is_state = which < n_u
-    columns_y[np.array(unknown)[which[is_state]], np.flatnonzero(is_state)] += shift[is_state]
-    columns_p[
-        np.array(thetas, dtype=np.intp)[which[~is_state] - n_u], np.flatnonzero(~is_state)
-    ] += shift[~is_state]
+    columns_y, columns_p = _perturbed(setup, y[:, own], p[:, own], steps)
     batch = np.concatenate([running, np.repeat(own, k)])
     start_y = np.concatenate([y[:, running], columns_y], axis=1)
-    states, rules, solved = period_map(
+    loose = ~(residual[batch] <= LOOSE_UNTIL)
+    states, rules, solved = _period_maps(
         compiled,
         hd,
         p=np.concatenate([p[:, running], columns_p], axis=1),
         y0=start_y,
         gain=gain[batch],
         save_at=setup.save_at,
+        loose=loose,
     )
     equations = np.vstack(
         [states[-1][unknown] - start_y[unknown]]
@@ -285,22 +314,106 @@ def _newton_step(
     bad = (solved[m:] != Status.SUCCESS).reshape(own.size, k).any(axis=1)
     status[own[bad]] = Status.STEADY_STATE_FAILED
     base = equations[:, :m]
-    perturbed = equations[:, m:].reshape(k, own.size, k).transpose(1, 0, 2)  # (J, eq, col)
-    jacobians = (perturbed - base[:, at].T[:, :, None]) / steps.T[:, None, :]
-    chosen = np.searchsorted(own, running) if own.size == m else np.zeros(m, dtype=np.intp)
     scale = np.abs(current) + _FLOOR * _RELATIVE_STEP
+    if own.size:
+        perturbed = equations[:, m:].reshape(k, own.size, k).transpose(1, 0, 2)  # (J, eq, col)
+        taken = (perturbed - base[:, at].T[:, :, None]) / steps.T[:, None, :]
+        memory.jacobian[fresh] = taken if own.size == fresh.size else taken[0]
+    kept = ~np.isin(running, fresh)
+    _broyden_update(
+        memory, running[kept], point=current[:, kept], equations=base[:, kept], scale=scale[:, kept]
+    )
+    memory.point[:, fresh] = current[:, ~kept]
+    memory.equations[:, fresh] = base[:, ~kept]
+    previous = residual[running].copy()
     miss = np.abs(base[n_u:]) / np.maximum(np.abs(setup.targets[:, running]), _FLOOR)
     residual[running] = np.max(np.vstack([np.abs(base[:n_u]) / scale[:n_u], miss]), axis=0)
     with np.errstate(all="ignore"):
-        step = np.linalg.solve(jacobians[chosen], -base.T[:, :, None])[:, :, 0].T
+        step = np.linalg.solve(memory.jacobian[running], -base.T[:, :, None])[:, :, 0].T
         limit = np.where(step[:n_u] < 0, (1 - _KEEP) * current[:n_u] / -step[:n_u], np.inf)
+    memory.jacobian[running[~(residual[running] <= 0.5 * previous)]] = np.nan
     fraction = np.minimum(1.0, limit.min(axis=0))
-    move = ~(residual[running] < tolerance) & ~failed & np.isfinite(step).all(axis=0)
+    tight = ~loose[:m]
+    move = ~(tight & (residual[running] < tolerance)) & ~failed & np.isfinite(step).all(axis=0)
     move &= status[running] == Status.SUCCESS
     updated = current[:, move] + fraction[move] * step[:, move]
     y[np.ix_(unknown, running[move])] = updated[:n_u]
     p[np.ix_(thetas, running[move])] = updated[n_u:]
-    # Newton's step criterion: after a full step δ the residual is about the Jacobian's relative
-    # error times δ, so a step below tolerance / that error is accepted without another period
-    tiny = (np.max(np.abs(step) / scale, axis=0) * JACOBIAN_ERROR < tolerance) & (fraction == 1.0)
-    residual[running[move & tiny]] = 0.0
+    # a residual from a loose period is never accepted; Newton's step criterion: after a full
+    # step δ the residual is about the Jacobian's relative error times δ, so a step below
+    # tolerance / that error is accepted without another period
+    residual[running[~tight]] = np.maximum(residual[running[~tight]], tolerance)
+    tiny = np.max(np.abs(step) / scale, axis=0) * JACOBIAN_ERROR < tolerance
+    residual[running[move & tiny & tight & (fraction == 1.0)]] = 0.0
+
+
+def _perturbed(
+    setup: _Setup, y: FloatArray, p: FloatArray, steps: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Finite-difference columns (states, parameters) of patients (y, p), each unknown moved by
+    its step (k, J): patient-major, own[0] × k, own[1] × k, ..."""
+    unknown, thetas = setup.unknown, setup.thetas
+    n_u, k = len(unknown), len(unknown) + len(thetas)
+    columns_y = np.repeat(y, k, axis=1)
+    columns_p = np.repeat(p, k, axis=1)
+    which = np.arange(y.shape[1] * k) % k
+    shift = steps.T.ravel()
+    is_state = which < n_u
+    columns_y[np.array(unknown)[which[is_state]], np.flatnonzero(is_state)] += shift[is_state]
+    columns_p[
+        np.array(thetas, dtype=np.intp)[which[~is_state] - n_u], np.flatnonzero(~is_state)
+    ] += shift[~is_state]
+    return columns_y, columns_p
+
+
+def _broyden_update(
+    memory: _Memory,
+    patients: NDArray[np.intp],
+    *,
+    point: FloatArray,
+    equations: FloatArray,
+    scale: FloatArray,
+) -> None:
+    """Broyden's ("good") rank-one update of the Jacobians of `patients` from their last
+    point and equations to these ((k, w) each), in coordinates scaled by `scale` so that no
+    amount dominates by its size; the point and equations become the last ones."""
+    s = point - memory.point[:, patients]  # (k, w); NaN where there is no last point
+    change = equations - memory.equations[:, patients]
+    weighted = s / scale**2
+    norm = np.sum(s * weighted, axis=0)
+    ok = np.isfinite(norm) & (norm > 0)
+    miss = change - np.einsum("wij,jw->iw", memory.jacobian[patients], s)
+    with np.errstate(all="ignore"):
+        update = miss[:, None, :] * weighted[None, :, :] / norm  # (k, k, w)
+    memory.jacobian[patients[ok]] += update[:, :, ok].transpose(2, 0, 1)
+    memory.point[:, patients] = point
+    memory.equations[:, patients] = equations
+
+
+def _period_maps(
+    compiled: CompiledModel,
+    hd: Hemodialysis,
+    *,
+    p: FloatArray,
+    y0: FloatArray,
+    gain: FloatArray,
+    save_at: FloatArray,
+    loose: NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, NDArray[np.int8]]:
+    """`period_map` of every column, those marked `loose` with LOOSE_SOLVER, the others with
+    SHOOTING_SOLVER."""
+    states = np.empty((save_at.size, len(compiled.species), loose.size))
+    rules = np.empty((save_at.size, len(compiled.model.rule_names), loose.size))
+    solved = np.empty(loose.size, dtype=np.int8)
+    for solver, columns in ((LOOSE_SOLVER, loose), (SHOOTING_SOLVER, ~loose)):
+        if columns.any():
+            states[..., columns], rules[..., columns], solved[columns] = period_map(
+                compiled,
+                hd,
+                p=p[:, columns],
+                y0=y0[:, columns],
+                gain=gain[columns],
+                save_at=save_at,
+                solver=solver,
+            )
+    return states, rules, solved

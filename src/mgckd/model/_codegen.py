@@ -83,6 +83,44 @@ def kernel_source(
     return "\n".join([f"def {name}({', '.join(arguments)}):", *lines, f"{_INDENT}return None"])
 
 
+def hoist_parameter_terms(
+    groups: Sequence[Sequence[sympy.Expr]], parameters: Sequence[sympy.Symbol]
+) -> tuple[list[list[sympy.Expr]], list[tuple[sympy.Symbol, sympy.Expr]]]:
+    """Take every subexpression that depends on parameters alone out of `groups` (lists of
+    outputs), including the parameter-only factors of a product and terms of a sum.
+
+    Returns the outputs with each such subexpression replaced by a symbol (``_d0``, ``_d1``,
+    ...; one per distinct subexpression, shared across groups) and the (symbol, expression)
+    definitions: a kernel computes them once whenever the parameters change, not at every
+    right-hand side.
+    """
+    fixed = set(parameters)
+    definitions: dict[sympy.Expr, sympy.Symbol] = {}
+
+    def slot(expression: sympy.Expr) -> sympy.Expr:
+        if expression.is_Atom or not isinstance(expression, sympy.Expr):
+            return expression  # a number, a symbol, or a condition (not a value)
+        return definitions.setdefault(expression, sympy.Symbol(f"_d{len(definitions)}"))
+
+    @functools.cache
+    def visit(expression: sympy.Expr) -> sympy.Expr:
+        if expression.is_Atom:
+            return expression
+        if expression.free_symbols <= fixed and isinstance(expression, sympy.Expr):
+            return slot(expression)
+        args = expression.args
+        if isinstance(expression, sympy.Add | sympy.Mul):
+            constant = [a for a in args if a.free_symbols <= fixed]
+            varying = [visit(a) for a in args if not a.free_symbols <= fixed]
+            if constant:
+                return expression.func(slot(expression.func(*constant)), *varying)
+            return expression.func(*varying)
+        return expression.func(*(visit(a) for a in args))
+
+    hoisted = [[visit(sympy.sympify(e)) for e in group] for group in groups]
+    return hoisted, [(symbol, e) for e, symbol in definitions.items()]
+
+
 def _statements(
     bindings: Mapping[sympy.Symbol, str], outputs: Sequence[sympy.Expr], printer: Any
 ) -> tuple[list[str], list[sympy.Expr]]:

@@ -29,6 +29,7 @@ from mgckd.model._codegen import (
     GeneratedFunction,
     build,
     function_source,
+    hoist_parameter_terms,
     kernel_source,
     state_bindings,
 )
@@ -75,6 +76,7 @@ class CompiledModel:
     source: str
     functions: Mapping[str, GeneratedFunction]
     kernel_source: str
+    derived_parameters: int
 
     @property
     def species(self) -> tuple[str, ...]:
@@ -93,11 +95,18 @@ class CompiledModel:
 
     @property
     def kernel(self) -> ModuleType:
-        """The compiled per-patient functions ``rates_into(t, y, p, out)``,
+        """The compiled per-patient functions ``derive_into(p)``, ``rates_into(t, y, p, out)``,
         ``linearize_into(t, y, p, jac, ledger_jac, ft, bt)`` (dense outputs, filled in place;
         entries outside the sparsity pattern are left as they are) and
-        ``rules_into(t, y, p, out)`` (rules in their model units)."""
+        ``rules_into(t, y, p, out)`` (rules in their model units). Their ``p`` is a patient's
+        parameters followed by `derived_parameters` slots, which ``derive_into`` fills from
+        the parameters and must refill whenever one changes (`kernel_parameters`)."""
         return load_kernel(self.kernel_source)
+
+    def kernel_parameters(self, p: FloatArray) -> FloatArray:
+        """Parameters (n_parameters, n) with the kernel's derived slots appended (NaN until
+        ``derive_into`` fills them): (n_parameters + derived_parameters, n)."""
+        return np.vstack([p, np.full((self.derived_parameters, p.shape[1]), np.nan)])
 
     def _run(self, name: str, t: Any, y: FloatArray, p: FloatArray) -> FloatArray:
         out: FloatArray = self.functions[name](t, y, p)
@@ -239,6 +248,7 @@ class _Generated:
     ledger_rows: list[int]
     ledger_cols: list[int]
     autonomous: bool
+    derived_parameters: int
 
 
 @cache
@@ -270,6 +280,7 @@ def compile_model(model: Model) -> CompiledModel:
         source=generated.source,
         functions=build(generated.source),
         kernel_source=generated.kernel_source,
+        derived_parameters=generated.derived_parameters,
     )
 
 
@@ -322,6 +333,18 @@ def _generate(model: Model) -> _Generated:
     rules = [model.expanded(r.expression) for r in model.rules]
     guesses = [model.expanded(sympy.sympify(s.guess)) for s in model.species]
     bindings = state_bindings(model.species_names, model.parameter_names)
+    (kernel_rates, kernel_linearized, kernel_rules), derived = hoist_parameter_terms(
+        [
+            rhs + ledger_rates,
+            jacobian + ledger_jac + time_derivative + ledger_time_derivative,
+            rules,
+        ],
+        [sym(n) for n in model.parameter_names],
+    )
+    n_parameters = len(model.parameter_names)
+    kernel_bindings = bindings | {
+        symbol: f"p[{n_parameters + i}]" for i, (symbol, _) in enumerate(derived)
+    }
     pieces = [
         ("rhs", rhs),
         ("rates", rhs + ledger_rates),
@@ -338,31 +361,37 @@ def _generate(model: Model) -> _Generated:
         function_source(name, _ARGS, bindings, outputs, columns=_COLUMNS)
         for name, outputs in pieces
     )
+    targets = (
+        [f"jac[{r}, {c}]" for r, c in zip(rows, cols, strict=True)]
+        + [f"ledger_jac[{r}, {c}]" for r, c in zip(ledger_rows, ledger_cols, strict=True)]
+        + [f"ft[{i}]" for i in range(len(time_derivative))]
+        + [f"bt[{i}]" for i in range(len(ledger_time_derivative))]
+    )
     kernel = "\n\n\n".join(
         [
             kernel_source(
+                "derive_into",
+                ("p",),
+                bindings,
+                [(f"p[{n_parameters + i}]", e) for i, (_, e) in enumerate(derived)],
+            ),
+            kernel_source(
                 "rates_into",
                 (*_ARGS, "out"),
-                bindings,
-                [(f"out[{i}]", e) for i, e in enumerate(rhs + ledger_rates)],
+                kernel_bindings,
+                [(f"out[{i}]", e) for i, e in enumerate(kernel_rates)],
             ),
             kernel_source(
                 "linearize_into",
                 (*_ARGS, "jac", "ledger_jac", "ft", "bt"),
-                bindings,
-                [(f"jac[{r}, {c}]", e) for e, r, c in zip(jacobian, rows, cols, strict=True)]
-                + [
-                    (f"ledger_jac[{r}, {c}]", e)
-                    for e, r, c in zip(ledger_jac, ledger_rows, ledger_cols, strict=True)
-                ]
-                + [(f"ft[{i}]", e) for i, e in enumerate(time_derivative)]
-                + [(f"bt[{i}]", e) for i, e in enumerate(ledger_time_derivative)],
+                kernel_bindings,
+                list(zip(targets, kernel_linearized, strict=True)),
             ),
             kernel_source(
                 "rules_into",
                 (*_ARGS, "out"),
-                bindings,
-                [(f"out[{i}]", e) for i, e in enumerate(rules)],
+                kernel_bindings,
+                [(f"out[{i}]", e) for i, e in enumerate(kernel_rules)],
             ),
         ]
     )
@@ -375,4 +404,5 @@ def _generate(model: Model) -> _Generated:
         ledger_rows=ledger_rows,
         ledger_cols=ledger_cols,
         autonomous=all(e == 0 for e in time_derivative),
+        derived_parameters=len(derived),
     )

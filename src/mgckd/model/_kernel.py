@@ -36,7 +36,10 @@ LINEARIZE_SIGNATURE = types.void(
     types.float64, _VECTOR, _VECTOR, _MATRIX, _MATRIX, _VECTOR, _VECTOR
 )
 """``linearize_into(t, y, p, jac, ledger_jac, ft, bt)``: the Jacobians and time derivatives."""
+DERIVE_SIGNATURE = types.void(_VECTOR)
+"""``derive_into(p)``: the parameter-only subexpressions, into the slots after the parameters."""
 _SIGNATURES = {
+    "derive_into": "DERIVE_SIGNATURE",
     "rates_into": "VECTOR_SIGNATURE",
     "linearize_into": "LINEARIZE_SIGNATURE",
     "rules_into": "VECTOR_SIGNATURE",
@@ -44,7 +47,7 @@ _SIGNATURES = {
 _DEF = re.compile(r"^def (\w+)\(", flags=re.MULTILINE)
 _HEADER = (
     "import math\n\nimport numba\n\n"
-    "from mgckd.model._kernel import LINEARIZE_SIGNATURE, VECTOR_SIGNATURE\n\n\n"
+    "from mgckd.model._kernel import DERIVE_SIGNATURE, LINEARIZE_SIGNATURE, VECTOR_SIGNATURE\n\n\n"
 )
 
 

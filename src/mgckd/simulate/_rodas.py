@@ -87,6 +87,7 @@ def solve_rodas4(
     m, n_rules = len(compiled.model.ledgers), len(compiled.model.rules)
     breaks, events, values = encode_schedule(compiled, schedule, duration_h, n_patients)
     y, ledger = y0.copy(), np.zeros((m, n_patients))
+    kernel_p = compiled.kernel_parameters(p)
     saved = [np.full((save_times.size, rows, n_patients), np.nan) for rows in (n, m, n_rules)]
     steps = np.zeros(n_patients, dtype=np.int64)
     counts = np.zeros((n_patients, 3), dtype=np.int64)
@@ -110,6 +111,7 @@ def solve_rodas4(
 
     def run(patients: slice) -> None:
         kernel.simulate_batch(  # type: ignore[call-arg]  # numba's stub: no arguments
+            functions.derive_into,
             functions.rates_into,
             functions.linearize_into,
             functions.rules_into,
@@ -117,7 +119,7 @@ def solve_rodas4(
             ledger[:, patients],
             status[patients],
             steps[patients],
-            p[:, patients],
+            kernel_p[:, patients],
             breaks,
             events,
             values[:, patients],

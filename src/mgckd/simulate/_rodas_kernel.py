@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import types
 
-from mgckd.model._kernel import LINEARIZE_SIGNATURE, VECTOR_SIGNATURE
+from mgckd.model._kernel import DERIVE_SIGNATURE, LINEARIZE_SIGNATURE, VECTOR_SIGNATURE
 
 GAMMA = 0.25
 STAGE_TIME = np.array([0.0, 0.386, 0.21, 0.63, 1.0, 1.0])  # fractions of h
@@ -309,6 +309,7 @@ def _save(  # noqa: PLR0917  (numba: positional arguments only)
 
 @_jit
 def _segment(  # noqa: PLR0917  (numba: positional arguments only)
+    derive_into: Any,
     rates_into: Any,
     linearize_into: Any,
     rules_into: Any,
@@ -326,6 +327,7 @@ def _segment(  # noqa: PLR0917  (numba: positional arguments only)
     saved_y, saved_ledger, saved_rules = saved
     event, save, h, steps = cursor
     start, end = breaks[segment], breaks[segment + 1]
+    changed = event < events.shape[0] and events[event, 0] == segment
     while event < events.shape[0] and events[event, 0] == segment:
         _apply(
             events[event, 1],
@@ -337,6 +339,8 @@ def _segment(  # noqa: PLR0917  (numba: positional arguments only)
             held,
         )
         event += 1
+    if changed:
+        derive_into(p)
     while save < saves.size and saves[save] <= start:
         _save(rules_into, start, y, ledger, p, rules, saved, save, patient)
         save += 1
@@ -372,6 +376,7 @@ def _segment(  # noqa: PLR0917  (numba: positional arguments only)
 
 @_jit
 def _segments(  # noqa: PLR0917  (numba: positional arguments only)
+    derive_into: Any,
     rates_into: Any,
     linearize_into: Any,
     rules_into: Any,
@@ -384,7 +389,9 @@ def _segments(  # noqa: PLR0917  (numba: positional arguments only)
     failure."""
     outcome = SUCCESS
     for segment in range(first, last):
-        outcome, cursor = _segment(rates_into, linearize_into, rules_into, context, segment, cursor)
+        outcome, cursor = _segment(
+            derive_into, rates_into, linearize_into, rules_into, context, segment, cursor
+        )
         if outcome != SUCCESS:
             break
     return outcome, cursor
@@ -414,6 +421,7 @@ def _jump(second_difference: float, limit: int) -> int:
 
 @_jit
 def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
+    derive_into: Any,
     rates_into: Any,
     linearize_into: Any,
     rules_into: Any,
@@ -469,7 +477,14 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
             landing = first + cycle * per_cycle
         jumped_y, jumped_ledger = y.copy(), ledger.copy()
         outcome, cursor = _segments(
-            rates_into, linearize_into, rules_into, context, landing, landing + per_cycle, cursor
+            derive_into,
+            rates_into,
+            linearize_into,
+            rules_into,
+            context,
+            landing,
+            landing + per_cycle,
+            cursor,
         )
         if outcome != SUCCESS:
             return outcome, cursor
@@ -494,6 +509,7 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
 
 
 _BATCH_SIGNATURE = types.void(
+    types.FunctionType(DERIVE_SIGNATURE),
     types.FunctionType(VECTOR_SIGNATURE),  # rates_into
     types.FunctionType(LINEARIZE_SIGNATURE),
     types.FunctionType(VECTOR_SIGNATURE),  # rules_into
@@ -501,7 +517,7 @@ _BATCH_SIGNATURE = types.void(
     types.float64[:, :],  # ledger (m, N)
     types.int8[:],  # status
     types.int64[:],  # steps
-    types.float64[:, :],  # p (n_parameters, N): changed by the events
+    types.float64[:, :],  # p (n_parameters + derived, N): changed by the events
     types.float64[::1],  # breaks: segment boundaries, 0 … duration
     types.int64[:, ::1],  # events (n_events, 4): segment, action, target row, source entry
     types.float64[:, :],  # event_values (n_events, N)
@@ -518,6 +534,7 @@ _BATCH_SIGNATURE = types.void(
 
 @numba.njit(_BATCH_SIGNATURE, cache=True, error_model="numpy", nogil=True)
 def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
+    derive_into: Any,
     rates_into: Any,
     linearize_into: Any,
     rules_into: Any,
@@ -556,6 +573,7 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
             np.zeros(n_sources),
             np.empty(n_rules),
         )
+        derive_into(patient_state[2])
         context = (
             patient_state,
             (breaks, events, event_values, saves),
@@ -570,11 +588,12 @@ def simulate_batch(  # noqa: PLR0917  (the whole working state of a batch)
         for run in range(runs.shape[0] + 1):
             stop = runs[run, 0] if run < runs.shape[0] else n_segments
             outcome, cursor = _segments(
-                rates_into, linearize_into, rules_into, context, segment, stop, cursor
+                derive_into, rates_into, linearize_into, rules_into, context, segment, stop, cursor
             )
             if outcome != SUCCESS or run == runs.shape[0]:
                 break
             outcome, cursor = _envelope(
+                derive_into,
                 rates_into,
                 linearize_into,
                 rules_into,
