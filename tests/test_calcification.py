@@ -59,7 +59,7 @@ def test_the_transformed_score_is_reflected_at_zero(params: CalcificationParamet
     time_h = np.linspace(0.0, 4 * 8766.0, 9)
     low, high = params.drive_threshold - 0.5, params.drive_threshold + 0.5
     drive = np.where(time_h < 2 * 8766.0, low, high)[:, None]
-    score = transformed_score(time_h, drive, np.array([10.0]), params)[:, 0]
+    score = transformed_score(time_h, drive, np.array([1.0]), params)[:, 0]
     assert (score >= 0).all()
     first_zero = int(np.flatnonzero(score == 0)[0])
     assert first_zero < 4  # dissolves while the drive is below the threshold ...

@@ -39,8 +39,9 @@ def directions():  # type: ignore[no-untyped-def]
 def test_reference_sera_are_read_by_the_analyzer(directions) -> None:  # type: ignore[no-untyped-def]
     assert (directions.status == "ok").all()
     assert not directions.censored.any()
-    # the analyzer's T50 (signal half-way between plateaus) is the model's half-conversion time
-    assert np.allclose(directions.t50_min, directions.half_conversion_min, atol=2.0)
+    # the analyzer's T50 (signal half-way between plateaus) is the model's half-conversion time,
+    # within 1 % (the fitted sigmoid's midpoint is not exactly the conversion's)
+    assert np.allclose(directions.t50_min, directions.half_conversion_min, rtol=0.01, atol=0.0)
 
 
 @pytest.mark.parametrize(("k", "row"), list(enumerate(DIRECTIONS)), ids=[d[0] for d in DIRECTIONS])

@@ -34,11 +34,22 @@ def test_daily_average_rates_add_up_and_stop() -> None:
             Intervention(
                 drug="magnesium_oxide", dose_mg=403.04, doses_per_day=2, start_day=1, stop_day=3
             ),
+            Intervention(drug="magnesium_oxide", dose_mg=403.04, start_day=2),
             Intervention(drug="magnesium_hydroxide", dose_mg=583.19, start_day=2),
         ],
         duration_h=240.0,
     )
-    rates = [(e.at_h, float(e.values[0])) for e in events if isinstance(e, SetParameter)]
+    rates = [
+        (e.at_h, float(e.values[0]))
+        for e in events
+        if isinstance(e, SetParameter) and e.parameter == "supplement_mg_oxide_mmol_h"
+    ]
+    hydroxide = [
+        (e.at_h, float(e.values[0]))
+        for e in events
+        if isinstance(e, SetParameter) and e.parameter == "supplement_mg_hydroxide_mmol_h"
+    ]
+    assert hydroxide == [(48.0, pytest.approx(10.0 / 24))]
     assert rates == [
         (24.0, pytest.approx(20.0 / 24)),
         (48.0, pytest.approx(30.0 / 24)),
@@ -79,7 +90,7 @@ def test_binders_add_binding_capacity_by_their_relative_coefficient() -> None:
 def test_calcium_acetate_magnesium_carbonate_carries_both_metals() -> None:
     dose = Intervention(drug="calcium_acetate_magnesium_carbonate", dose_mg=435).per_dose()
     assert dose["supplement_ca_mmol_h"] == pytest.approx(435 / 158.166, rel=1e-4)
-    assert dose["supplement_mg_mmol_h"] == pytest.approx(235 / 84.313, rel=1e-3)
+    assert dose["supplement_mg_carbonate_mmol_h"] == pytest.approx(235 / 84.313, rel=1e-3)
 
 
 def test_calcitriol_and_cinacalcet_schedules() -> None:

@@ -163,8 +163,8 @@ def test_hemodialysis_patients_map_onto_dialysis() -> None:
     values = hd.parameters()
     np.testing.assert_allclose(values["dialysate_mg_mmol_l"], 0.5)
     laxative = cohort.characteristics["mgo_laxative"].to_numpy()
-    assert (values["supplement_mg_mmol_h"][laxative] > 0).all()
-    assert (values["supplement_mg_mmol_h"][~laxative] == 0).all()
+    assert (values["supplement_mg_oxide_mmol_h"][laxative] > 0).all()
+    assert (values["supplement_mg_oxide_mmol_h"][~laxative] == 0).all()
     with pytest.raises(ScenarioError, match="not on hemodialysis"):
         hemodialysis_batch(sample_population("ckd_g1_g5", 3, rng=0), compiled)
 
@@ -295,17 +295,19 @@ def test_arm_schedules_merge_per_patient() -> None:
     ]
     group_of = np.array([0, 1, 1, 2])
     baseline = {
-        "supplement_mg_mmol_h": np.array([0.5, 0.5, 0.0, 0.0]),
+        "supplement_mg_oxide_mmol_h": np.array([0.5, 0.5, 0.0, 0.0]),
         "loop_diuretic_inhibition": np.array([0.2, 0.2, 0.0, 0.0]),
     }
     merged = personal_schedule(compiled, groups, group_of, baseline)
     sets = {e.parameter: e for e in merged if isinstance(e, SetParameter)}
     rate = mgo.mg_per_dose_mmol() * 2 / 24
-    np.testing.assert_allclose(sets["supplement_mg_mmol_h"].values, [0.5, 0.5 + rate, rate, 0.0])
+    np.testing.assert_allclose(
+        sets["supplement_mg_oxide_mmol_h"].values, [0.5, 0.5 + rate, rate, 0.0]
+    )
     on = parameters()["loop_diuretic_tal_inhibition"].value
     np.testing.assert_allclose(sets["loop_diuretic_inhibition"].values, [0.2, on, on, 0.0])
     (dose,) = (e for e in merged if isinstance(e, Dose))
-    np.testing.assert_allclose(dose.amounts, [0, 0, 0, bolus.mg_per_dose_mmol()])
+    np.testing.assert_allclose(dose.amounts, [0, 0, 0, bolus.dissolved_mg_per_dose_mmol()])
 
 
 def test_a_long_run_cycle_that_does_not_converge_marks_the_patient_failed(

@@ -45,7 +45,7 @@ CALIBRATION_IDS = {
     "L-bundy-2019-t50-ckd",
     "L-lorenz-2017-t50-hemodialysis",
     "L-hd-cohorts-predialysis-mg",
-    "L-hd-phosphate-removal-per-session",
+    "L-elias-2018-predialysis-phosphate",
     "L-sakaguchi-2019-ckd-serum-mg",
     "L-tschirner-ckd-calcium-normal",
 }

@@ -1,7 +1,10 @@
 """The drugs mgckd knows, what each does to the physiology model, and their schedules.
 
 Salts add their Ca or Mg to the gut lumen (the salt mass over its molar mass, from the registry),
-as a daily average (a supplement rate) or, for Mg salts, as discrete doses. Phosphate binders add
+as a daily average (a supplement rate) or, for Mg salts, as discrete doses. A Mg salt's elemental
+Mg goes to its own model input; the model lets only the salt's available fraction dissolve into the
+absorptive pool (`mgckd.physiology.MG_SALT_INPUTS`), and a discrete dose carries that dissolved
+part only. Phosphate binders add
 gut binding capacity: grams × the binder's relative binding coefficient (Daugirdas 2011) × the
 phosphate one gram of calcium carbonate binds. Oral calcitriol adds to plasma calcitriol;
 calcimimetics add a Ca-equivalent agonist at the parathyroid CaSR; diuretics change renal
@@ -19,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from mgckd._pint import quantity
 from mgckd.model import Dose, Event, SetParameter
 from mgckd.params import parameters
+from mgckd.physiology import MG_SALT_INPUTS
 
 _GUT = "mg_gut"
 
@@ -63,13 +67,21 @@ PARAMETER_EFFECTS: dict[Drug, tuple[str, str, str]] = {
 """Drugs acting through a model parameter while taken: (parameter, value on, value off)."""
 
 SALT_CONTENT: dict[Drug, tuple[tuple[str, str, str], ...]] = {
-    Drug.MAGNESIUM_OXIDE: (("supplement_mg_mmol_h", "molar_mass_magnesium_oxide", "1"),),
-    Drug.MAGNESIUM_HYDROXIDE: (("supplement_mg_mmol_h", "molar_mass_magnesium_hydroxide", "1"),),
-    Drug.MAGNESIUM_CARBONATE: (("supplement_mg_mmol_h", "molar_mass_magnesium_carbonate", "1"),),
+    Drug.MAGNESIUM_OXIDE: (("supplement_mg_oxide_mmol_h", "molar_mass_magnesium_oxide", "1"),),
+    Drug.MAGNESIUM_HYDROXIDE: (
+        ("supplement_mg_hydroxide_mmol_h", "molar_mass_magnesium_hydroxide", "1"),
+    ),
+    Drug.MAGNESIUM_CARBONATE: (
+        ("supplement_mg_carbonate_mmol_h", "molar_mass_magnesium_carbonate", "1"),
+    ),
     Drug.CALCIUM_CARBONATE: (("supplement_ca_mmol_h", "molar_mass_calcium_carbonate", "1"),),
     Drug.CALCIUM_ACETATE_MAGNESIUM_CARBONATE: (
         ("supplement_ca_mmol_h", "molar_mass_calcium_acetate", "1"),
-        ("supplement_mg_mmol_h", "molar_mass_magnesium_carbonate", "calmag_mgco3_per_ca_acetate"),
+        (
+            "supplement_mg_carbonate_mmol_h",
+            "molar_mass_magnesium_carbonate",
+            "calmag_mgco3_per_ca_acetate",
+        ),
     ),
 }
 """Salts: (supplement parameter, registry molar mass, registry mass of this salt per mg of the
@@ -84,7 +96,9 @@ BINDERS: dict[Drug, str] = {
 of their relative binding coefficient per gram of the dose (calcium carbonate = 1)."""
 
 MG_SALTS = {
-    drug for drug, content in SALT_CONTENT.items() if content[0][0] == "supplement_mg_mmol_h"
+    drug
+    for drug, content in SALT_CONTENT.items()
+    if all(parameter in MG_SALT_INPUTS for parameter, _, _ in content)
 }
 """Drugs whose dose is elemental Mg only (deliverable as discrete doses)."""
 
@@ -140,7 +154,18 @@ class Intervention(BaseModel):
 
     def mg_per_dose_mmol(self) -> float:
         """Elemental Mg per dose, mmol (0 for a drug without Mg)."""
-        return self.per_dose().get("supplement_mg_mmol_h", 0.0)
+        per_dose = self.per_dose()
+        return sum(per_dose.get(rate, 0.0) for rate in MG_SALT_INPUTS)
+
+    def dissolved_mg_per_dose_mmol(self) -> float:
+        """Mg per dose that dissolves and enters the absorptive gut lumen, mmol: each salt's
+        elemental Mg times its available fraction (registry values, as the model's defaults)."""
+        registry = parameters()
+        per_dose = self.per_dose()
+        return sum(
+            per_dose.get(rate, 0.0) * registry[fraction].to("1")
+            for rate, fraction in MG_SALT_INPUTS.items()
+        )
 
     def per_dose(self) -> dict[str, float]:
         """What one dose adds, by model parameter, in the parameter's unit × hours (mmol of Mg or
@@ -204,7 +229,13 @@ def intervention_schedule(
             every = hours / item.doses_per_day
             count = max(1, int((stop - start) // every))
             events.append(
-                Dose(_GUT, item.mg_per_dose_mmol(), start_h=start, every_h=every, count=count)
+                Dose(
+                    _GUT,
+                    item.dissolved_mg_per_dose_mmol(),
+                    start_h=start,
+                    every_h=every,
+                    count=count,
+                )
             )
             continue
         for parameter, per_dose in item.per_dose().items():

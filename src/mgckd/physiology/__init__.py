@@ -7,7 +7,7 @@
 """
 
 from mgckd.physiology._ckd import GfrCourse, gfr_expression
-from mgckd.physiology._magnesium import MODEL_NAME, magnesium_model
+from mgckd.physiology._magnesium import MG_SALT_INPUTS, MODEL_NAME, magnesium_model
 from mgckd.physiology._peterson import (
     PeerTrajectory,
     peterson_riggs_sbml,
@@ -17,6 +17,7 @@ from mgckd.physiology._peterson import (
 from mgckd.physiology._whole_body import WHOLE_BODY_MODEL_NAME, whole_body_model
 
 __all__ = [
+    "MG_SALT_INPUTS",
     "MODEL_NAME",
     "WHOLE_BODY_MODEL_NAME",
     "GfrCourse",

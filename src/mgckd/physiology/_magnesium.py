@@ -26,6 +26,14 @@ from mgckd.physiology._parts import Part, assemble, exchange, registry_parameter
 
 MODEL_NAME = "mg_whole_body"
 
+MG_SALT_INPUTS: dict[str, str] = {
+    f"supplement_mg_{salt}_mmol_h": f"mg_{salt}_available_fraction"
+    for salt in ("oxide", "hydroxide", "carbonate")
+}
+"""Mg salts the gut takes as separate inputs: the parameter of each salt's elemental Mg (daily
+average, mmol/h) and the parameter (and registry entry) of the fraction of it that dissolves and
+enters the absorptive lumen pool (docs/physiology.md#interventions)."""
+
 
 def _registry_parameters() -> tuple[Param, ...]:
     return registry_parameters(
@@ -33,6 +41,8 @@ def _registry_parameters() -> tuple[Param, ...]:
             ("diet_mg_mmol_h", "mmol/h", "diet_mg_mmol_d"),
             ("diet_reference_mg_mmol_h", "mmol/h", "diet_mg_mmol_d"),
             ("supplement_mg_mmol_h", "mmol/h", "mg_supplement_none_mmol_d"),
+            *((rate, "mmol/h", "mg_supplement_none_mmol_d") for rate in MG_SALT_INPUTS),
+            *((fraction, "1", fraction) for fraction in MG_SALT_INPUTS.values()),
             ("absorbed_fraction_low_intake", "1", "mg_absorbed_fraction_low_intake"),
             ("absorbed_fraction_paracellular", "1", "mg_absorbed_fraction_paracellular"),
             ("absorbed_fraction_reference", "1", "mg_absorbed_fraction_reference_diet"),
@@ -102,7 +112,21 @@ def _gut_rules() -> tuple[Rule, ...]:
     saturable_slope = transit * low / (1 - low) - paracellular  # V_max / K, 1/h
     saturable_ref = ref * intake_ref - paracellular * gut_ref
     half = saturable_ref * gut_ref / (saturable_slope * gut_ref - saturable_ref)
+    soluble = s("supplement_mg_mmol_h")
     return (
+        Rule(
+            "mg_salts_taken_mmol_h",
+            soluble + sympy.Add(*(s(rate) for rate in MG_SALT_INPUTS)),
+            "mmol/h",
+            "elemental Mg taken in supplements and Mg salts, dissolved or not (daily average)",
+        ),
+        Rule(
+            "mg_supplement_dissolved_mmol_h",
+            soluble + sympy.Add(*(s(f) * s(rate) for rate, f in MG_SALT_INPUTS.items())),
+            "mmol/h",
+            "Mg of supplements and Mg salts that dissolves and enters the absorptive lumen pool "
+            "(each salt's available fraction; the rest passes into the feces undissolved)",
+        ),
         Rule("gut_reference_mg_mmol", gut_ref, "mmol", "Mg in the gut lumen at the reference diet"),
         Rule("paracellular_per_h", paracellular, "1/h", "linear (paracellular) absorption rate"),
         Rule("saturable_half_mmol", half, "mmol", "half-saturating lumen Mg, saturable route"),
@@ -271,10 +295,10 @@ def magnesium_part() -> Part:
         ),
         Flux.transfer(
             "mg_supplement",
-            s("supplement_mg_mmol_h"),
+            s("mg_supplement_dissolved_mmol_h"),
             source=None,
             target="mg_gut",
-            description="Mg from supplements and Mg-containing drugs (daily average)",
+            description="dissolved Mg from supplements and Mg-containing drugs (daily average)",
         ),
         Flux.transfer(
             "mg_absorption",

@@ -100,11 +100,12 @@ def _kidney_rules() -> tuple[Rule, ...]:
 
 def phosphate_part() -> Part:
     """The phosphate module. Reads `pth_relative`, `fgf23_renal_signal`,
-    `plasma_calcitriol_pmol_l`, the Ca bone remodelling fluxes and Mg supplement intake."""
+    `plasma_calcitriol_pmol_l`, the Ca bone remodelling fluxes and the Mg taken in salts
+    (`mg_salts_taken_mmol_h`, dissolved or not)."""
     s = sym
     binder_capacity = s("binder_pi_capacity_mmol_h") + s("gut_mg_phosphate_binding") * s(
         "mg_salt_pi_binding_ratio"
-    ) * s("supplement_mg_mmol_h")
+    ) * s("mg_salts_taken_mmol_h")
     binding = Flux.transfer(
         "pi_binding",
         binder_capacity * s("pi_gut") / s("gut_reference_pi_mmol"),

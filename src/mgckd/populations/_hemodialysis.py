@@ -123,7 +123,7 @@ def hemodialysis_batch(population: Population, compiled: CompiledModel) -> Hemod
         )
     fields = {name: population.column(name) for name in _FIELDS}
     overrides = {
-        "supplement_mg_mmol_h": laxative_mg_mmol_h(population),
+        "supplement_mg_oxide_mmol_h": laxative_mg_mmol_h(population),
         "ecf_volume_l": ecf_volume_l(population),
     }
     check_finite(population, fields | overrides)

@@ -4,7 +4,7 @@
   floor + (start − floor)·exp(−rate·t) from eGFR (every patient at 1.73 m², so GFR = eGFR) and
   its annual decline, rate = decline / (start − floor) so the initial slope is the patient's,
   floor the published course's (Riggs 2012). (Hemodialysis patients: ``_hemodialysis.py``.)
-- ``diet_mg_mmol_h``: dietary Mg. ``supplement_mg_mmol_h``: the daily Mg of MgO taken as a
+- ``diet_mg_mmol_h``: dietary Mg. ``supplement_mg_oxide_mmol_h``: the daily Mg of MgO taken as a
   laxative.
 - ``tubular_injury``: max · uPCR / (uPCR + half) + an extra amount with diabetes (S0-3, S0-4).
 - ``loop_diuretic_inhibition``, ``thiazide_inhibition``: the interventions' effect sizes for
@@ -35,7 +35,7 @@ PATIENT_PARAMETERS = (
     "gfr_floor_l_h",
     "gfr_decline_per_h",
     "diet_mg_mmol_h",
-    "supplement_mg_mmol_h",
+    "supplement_mg_oxide_mmol_h",
     "tubular_injury",
     "loop_diuretic_inhibition",
     "thiazide_inhibition",
@@ -132,7 +132,7 @@ def patient_parameters(population: Population, compiled: CompiledModel) -> dict[
         "gfr_floor_l_h": _to(floor, "mL/min", "L/h"),
         "gfr_decline_per_h": _to(rate, "1/year", "1/h"),
         "diet_mg_mmol_h": _to(population.column("diet_mg_mmol_d"), "mmol/d", "mmol/h"),
-        "supplement_mg_mmol_h": laxative_mg_mmol_h(population),
+        "supplement_mg_oxide_mmol_h": laxative_mg_mmol_h(population),
         "tubular_injury": _tubular_injury(population),
         loop_parameter: population.column("loop_diuretic") * loop_on,
         thiazide_parameter: population.column("thiazide") * thiazide_on,

@@ -168,7 +168,8 @@ class TrialResult:
         rows = []
         for name, result in self.endpoints.items():
             a = result.analysis
-            q = np.nanpercentile(a.estimate, [COVERAGE[0], 50, COVERAGE[1]])
+            reached = _reached(a.estimate)
+            q = _percentiles(a.estimate, [COVERAGE[0], 50, COVERAGE[1]])
             published = result.spec.published
             rows.append(
                 {
@@ -177,12 +178,12 @@ class TrialResult:
                     "compare": result.spec.compare,
                     "method": result.spec.method,
                     "unit": result.unit,
-                    "estimate_mean": float(np.nanmean(a.estimate)),
+                    "estimate_mean": float(reached.mean()) if reached.size else np.nan,
                     "estimate_p2_5": q[0],
                     "estimate_median": q[1],
                     "estimate_p97_5": q[2],
                     **{
-                        f"{arm}_median": float(np.nanmedian(a.arm_statistic[:, i]))
+                        f"{arm}_median": float(_percentiles(a.arm_statistic[:, i], [50])[0])
                         for i, arm in enumerate(arm_names)
                     },
                     "power": result.power,
@@ -270,3 +271,15 @@ def analyse(data: TrialData, n: int | None = None) -> TrialResult:
             endpoint.spec, report_unit(endpoint.spec), analysis, data.design.alpha
         )
     return TrialResult(data.design, size, data.arm.shape[0], endpoints, data)
+
+
+def _reached(values: FloatArray) -> FloatArray:
+    """The values that are not NaN (a Kaplan–Meier median not reached in a repeat is NaN)."""
+    return values[~np.isnan(values)]
+
+
+def _percentiles(values: FloatArray, q: list[float]) -> FloatArray:
+    """Percentiles `q` of the values that are not NaN; NaN where every value is (a median
+    reached in no repeat), instead of numpy's all-NaN warning."""
+    kept = _reached(values)
+    return np.percentile(kept, q) if kept.size else np.full(len(q), np.nan)

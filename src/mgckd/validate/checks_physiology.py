@@ -27,7 +27,7 @@ from mgckd.calibrate.problems_physiology import (
 from mgckd.interventions import RENAL_EFFECTS, Drug, Intervention, intervention_schedule
 from mgckd.model import compile_model
 from mgckd.params import parameters
-from mgckd.physiology import whole_body_model
+from mgckd.physiology import MG_SALT_INPUTS, whole_body_model
 from mgckd.populations import Population, patient_parameters, sample_population
 from mgckd.simulate import Scenario, SimulationResult, simulate, steady_state
 from mgckd.units import convert
@@ -394,6 +394,8 @@ class MgoTrial:
     ----------
     dose_mg_d : magnesium oxide, mg/d (daily average).
     dose_mg_mmol_d : its elemental Mg, mmol/d.
+    available_fraction : the share of it that dissolves into the absorptive lumen (the model's
+        `mg_oxide_available_fraction` in this run).
     cohort : the patients (`mgo_trial_cohort`).
     arms : the simulation of each arm (`MGO_TRIAL_ARMS`), every patient started at its own steady
         state without Mg; a patient whose solve failed in either arm is left out of the means.
@@ -401,6 +403,7 @@ class MgoTrial:
 
     dose_mg_d: float
     dose_mg_mmol_d: float
+    available_fraction: float
     cohort: Population
     arms: Mapping[str, SimulationResult]
 
@@ -457,10 +460,12 @@ def mgo_trial(
     )
     mgo = Intervention(drug=Drug.MAGNESIUM_OXIDE, dose_mg=dose)
     treated = replace(control, schedule=intervention_schedule([mgo], duration_h=duration_h))
+    (fraction,) = (MG_SALT_INPUTS[rate] for rate in mgo.per_dose())
     control_arm, mgo_arm = MGO_TRIAL_ARMS
     return MgoTrial(
         dose_mg_d=dose,
         dose_mg_mmol_d=mgo.mg_per_dose_mmol(),
+        available_fraction=float((overrides or {}).get(fraction, registry[fraction].to("1"))),
         cohort=cohort,
         arms={
             control_arm: simulate(compiled, control, throw=False),
@@ -490,7 +495,12 @@ def _mgo_diagnosis(trial: MgoTrial) -> str:
     body = trial.mean(treated, "body_mg_mmol")
     mg = trial.mean(treated, "plasma_mg_total_mmol_l")
     published = claim(_MGO_CLAIM).published.item(_MGO_ITEMS[treated]).value
-    crossed = trial.time_months[np.argmax(mg >= published)] if np.any(mg >= published) else np.nan
+    crossed = (
+        f"the arm's mean past {published:g} mg/dL from month "
+        f"{trial.time_months[np.argmax(mg >= published)]:.1f}"
+        if np.any(mg >= published)
+        else f"the arm's mean stays below {published:g} mg/dL"
+    )
     fe = {arm: float(trial.mean(arm, "fe_mg_percent")[-1]) for arm in MGO_TRIAL_ARMS}
     rise = trial.serum_mg_mg_dl(treated)[-1] - trial.serum_mg_mg_dl(control)[-1]
     proteinuric = trial.cohort.column("upcr_g_g")[trial.included] >= _PROTEINURIA_G_G
@@ -500,11 +510,12 @@ def _mgo_diagnosis(trial: MgoTrial) -> str:
     )
     return (
         f"gut: absorbed Mg +{absorbed:.2f} mmol/d, {absorbed / trial.dose_mg_mmol_d:.0%} of the "
-        f"{trial.dose_mg_mmol_d:.1f} mmol/d in the MgO (saturable + paracellular absorption, all "
-        f"MgO assumed dissolved); kidney: FEMg {fe[control]:.1f} → {fe[treated]:.1f} %, "
+        f"{trial.dose_mg_mmol_d:.1f} mmol/d in the MgO, of which {trial.available_fraction:.1%} "
+        "dissolves into the absorptive lumen (mg_oxide_available_fraction; saturable + "
+        f"paracellular absorption of that); kidney: FEMg {fe[control]:.1f} → {fe[treated]:.1f} %, "
         f"{delta('urine_mg_mmol_d') / filtered:.0%} of the extra filtered Mg excreted; stores: "
-        f"body Mg +{body[-1] - body[0]:.0f} mmol, the arm's mean past {published:g} mg/dL from "
-        f"month {crossed:.1f}; rise by stage (mg/dL) {by_stage}; uPCR < {_PROTEINURIA_G_G:g} g/g "
+        f"body Mg +{body[-1] - body[0]:.0f} mmol, {crossed}; rise by stage (mg/dL) {by_stage}; "
+        f"uPCR < {_PROTEINURIA_G_G:g} g/g "
         f"{rise[~proteinuric].mean():+.2f} (n = {int((~proteinuric).sum())}), ≥ "
         f"{_PROTEINURIA_G_G:g} {rise[proteinuric].mean():+.2f} (n = {int(proteinuric.sum())})"
     )
