@@ -32,11 +32,9 @@ def calmag_values(result: TrialResult) -> dict[str, float]:
     c = claim("S1-2")
     mg_item, camg_item, sevelamer_item = (str(v.name) for v in c.published.values)
     summary = result.summary().set_index("endpoint")  # NaN: a median reached in no repeat
-    return {
-        mg_item: float(summary.loc[_MG_ENDPOINT, "estimate_median"]),
-        camg_item: float(summary.loc[_TIME_ENDPOINT, "camg_median"]),
-        sevelamer_item: float(summary.loc[_TIME_ENDPOINT, "sevelamer_median"]),
-    }
+    mg = summary.loc[[_MG_ENDPOINT], "estimate_median"].to_numpy(dtype=float)
+    days = summary.loc[[_TIME_ENDPOINT], ["camg_median", "sevelamer_median"]].to_numpy(dtype=float)
+    return {mg_item: float(mg[0]), camg_item: float(days[0, 0]), sevelamer_item: float(days[0, 1])}
 
 
 def judge_calmag(values: dict[str, float]) -> tuple[bool, list[str]]:
