@@ -323,8 +323,8 @@ def _newton_step(
     _broyden_update(
         memory, running[kept], point=current[:, kept], equations=base[:, kept], scale=scale[:, kept]
     )
-    memory.point[:, fresh] = current[:, ~kept]
-    memory.equations[:, fresh] = base[:, ~kept]
+    memory.point[:, running] = current
+    memory.equations[:, running] = base
     previous = residual[running].copy()
     miss = np.abs(base[n_u:]) / np.maximum(np.abs(setup.targets[:, running]), _FLOOR)
     residual[running] = np.max(np.vstack([np.abs(base[:n_u]) / scale[:n_u], miss]), axis=0)
@@ -376,7 +376,7 @@ def _broyden_update(
 ) -> None:
     """Broyden's ("good") rank-one update of the Jacobians of `patients` from their last
     point and equations to these ((k, w) each), in coordinates scaled by `scale` so that no
-    amount dominates by its size; the point and equations become the last ones."""
+    amount dominates by its size."""
     s = point - memory.point[:, patients]  # (k, w); NaN where there is no last point
     change = equations - memory.equations[:, patients]
     weighted = s / scale**2
@@ -386,8 +386,6 @@ def _broyden_update(
     with np.errstate(all="ignore"):
         update = miss[:, None, :] * weighted[None, :, :] / norm  # (k, k, w)
     memory.jacobian[patients[ok]] += update[:, :, ok].transpose(2, 0, 1)
-    memory.point[:, patients] = point
-    memory.equations[:, patients] = equations
 
 
 def _period_maps(
