@@ -47,8 +47,8 @@ class Rodas4:
     envelope_rtol : None (default): integrate every step of the schedule. A value: follow the
         envelope over runs of identical cycles of the schedule (thrice-weekly sessions, a daily
         dose): integrate some cycles in full and extrapolate the state at cycle starts over the
-        others, keeping the extrapolation error per jump within this relative tolerance; cycles
-        holding a save time are always integrated (`periodic_runs`).
+        others, keeping the extrapolation error per jump within this relative tolerance; a save
+        in a skipped cycle is taken from the integrated cycle the jump lands on (`periodic_runs`).
     """
 
     rtol: float = 1e-6

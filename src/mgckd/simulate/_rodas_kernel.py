@@ -407,16 +407,101 @@ def _scaled_norm(change: Any, y: Any, rtol: float, atol: float) -> float:
 
 
 @_jit
-def _jump(second_difference: float, limit: int) -> int:
-    """Cycles to extrapolate over: the most H ≤ `limit` whose linear-extrapolation error,
-    H(H+1)/2 times the scaled second difference per cycle, stays within the safety share of
-    the envelope tolerance."""
-    if second_difference == 0.0:
+def _jump(curvature: float, interval: int, limit: int) -> int:
+    """Cycles to extrapolate over: the most H ≤ `limit` whose predicted miss at the landing
+    cycle's end, `curvature` · D(D + L)/2 (D = H + 1 cycles ahead of a chord measured over L =
+    `interval` cycles; scaled, per cycle²), stays within the safety share of the tolerance."""
+    if curvature == 0.0:
         return limit
-    if not math.isfinite(second_difference):
+    if not math.isfinite(curvature):
         return 0
-    bound = 2.0 * ENVELOPE_SAFETY / second_difference
-    return min(limit, int((math.sqrt(1.0 + 4.0 * bound) - 1.0) / 2.0))
+    ahead = (math.sqrt(interval**2 + 8.0 * ENVELOPE_SAFETY / curvature) - interval) / 2.0
+    return min(limit, int(ahead) - 1)
+
+
+@_jit
+def _landing(  # noqa: PLR0917  (numba: positional arguments only)
+    derive_into: Any,
+    rates_into: Any,
+    linearize_into: Any,
+    rules_into: Any,
+    context: tuple[Any, Any, Any, Any, Any, int],
+    jump: tuple[int, int, int, int],
+    cursor: tuple[int, int, float, int],
+    slope: Any,
+    ledger_slope: Any,
+) -> tuple[int, tuple[int, int, float, int]]:
+    """The cycle a jump lands on, integrated in full, and the saves of the cycles jumped over:
+    each takes the landing cycle's states and ledgers at the same place in the cycle, moved back
+    along the envelope by its distance in cycles times the slope per cycle (`slope`,
+    `ledger_slope`), and rules computed from them. `jump` is (first segment of the run,
+    segments per cycle, cycle jumped from, cycles jumped); returns the status and the cursor
+    after the landing cycle."""
+    patient_state, schedule, saved, settings, counts, patient = context
+    y, ledger, p, _, rules = patient_state
+    breaks, events, event_values, saves = schedule
+    saved_y, saved_ledger, saved_rules = saved
+    first, per_cycle, cycle, cycles = jump
+    landing = first + (cycle + cycles) * per_cycle
+    end = landing + per_cycle
+    jumped = cursor[1]
+    inside = jumped  # saves from here on lie in the landing cycle, up to `last`
+    while inside < saves.size and saves[inside] < breaks[landing]:
+        inside += 1
+    if inside == jumped:
+        return _segments(
+            derive_into, rates_into, linearize_into, rules_into, context, landing, end, cursor
+        )
+    last = inside
+    while last < saves.size and saves[last] < breaks[end]:
+        last += 1
+    segment = np.searchsorted(breaks, saves[jumped:inside], side="right") - 1
+    back = cycle + cycles - (segment - first) // per_cycle  # cycles from each save to landing
+    times = np.empty(last - jumped)
+    times[: inside - jumped] = breaks[segment + back * per_cycle] + (
+        saves[jumped:inside] - breaks[segment]
+    )
+    times[inside - jumped :] = saves[inside:last]
+    probes = np.unique(times)
+    rows = np.searchsorted(probes, times)
+    n_probes, n, m = probes.size, y.size, ledger.size
+    probed = (
+        np.full((n_probes, n, 1), np.nan),
+        np.full((n_probes, m, 1), np.nan),
+        np.full((n_probes, saved_rules.shape[1], 1), np.nan),
+    )
+    probe_counts = np.zeros((1, counts.shape[1]), dtype=counts.dtype)
+    probing = (  # this patient alone, as patient 0 of the probes
+        patient_state,
+        (breaks, events, event_values[:, patient : patient + 1], probes),
+        probed,
+        settings,
+        probe_counts,
+        0,
+    )
+    probe_cursor = (cursor[0], 0, cursor[2], cursor[3])
+    outcome = SUCCESS
+    for at in range(landing, end):
+        outcome, probe_cursor = _segment(
+            derive_into, rates_into, linearize_into, rules_into, probing, at, probe_cursor
+        )
+        if outcome != SUCCESS:
+            break
+        for k in range(last - jumped):  # the saves of this segment, with its parameters
+            row = rows[k]
+            if not breaks[at] <= probes[row] < breaks[at + 1]:
+                continue
+            save = jumped + k
+            distance = back[k] if k < inside - jumped else 0
+            for i in range(n):
+                saved_y[save, i, patient] = probed[0][row, i, 0] - distance * slope[i]
+            for r in range(m):
+                saved_ledger[save, r, patient] = probed[1][row, r, 0] - distance * ledger_slope[r]
+            rules_into(saves[save], saved_y[save, :, patient].copy(), p, rules)
+            saved_rules[save, :, patient] = rules
+    for c in range(counts.shape[1]):
+        counts[patient, c] += probe_counts[0, c]
+    return outcome, (probe_cursor[0], last, probe_cursor[2], probe_cursor[3])
 
 
 @_jit
@@ -430,81 +515,81 @@ def _envelope(  # noqa: PLR0912, PLR0915, PLR0917  (one periodic run: one loop)
     cursor: tuple[int, int, float, int],
 ) -> tuple[int, tuple[int, int, float, int]]:
     """One patient through a run of identical cycles (`run`: first segment, cycles, segments
-    per cycle), following the envelope (Petzold 1981): the state at cycle starts changes
-    slowly, so after two cycles integrated in full it is extrapolated linearly over H cycles,
-    and the cycle it lands on, integrated in full, checks the jump (H(H+1)/2 times the second
-    difference per cycle within the envelope tolerance; otherwise it is undone, its saves
-    included, and retried shorter). A jump never passes over a cycle holding a save; ledgers
-    are extrapolated with the states, so mass balance holds."""
+    per cycle), following the envelope (Petzold 1981). The state at the end of a cycle
+    integrated in full, where the fast modes have settled, changes slowly from cycle to cycle:
+    from the chord through the last two such states (its slope per cycle) the state is
+    extrapolated over H cycles, and the cycle it lands on is integrated in full. The landing
+    cycle's end against the chord's prediction measures the envelope's curvature; a jump that
+    missed by more than the envelope tolerance is undone, its saves included, and retried
+    shorter. Before a curvature is measured it is bounded by twice the slope (no stable mode
+    bends faster). Saves in the cycles jumped over come from the landing cycle (`_landing`);
+    ledgers follow their own chord, so mass balance holds."""
     patient_state, schedule, _, settings, _, _ = context
     y, ledger = patient_state[0], patient_state[1]
-    breaks, events, saves = schedule[0], schedule[1], schedule[3]
+    events = schedule[1]
     first, n_cycles, per_cycle = run
     rtol, atol = settings[ENVELOPE_RTOL], settings[ATOL]
     n, m = y.size, ledger.size
-    change, ledger_change = np.zeros(n), np.zeros(m)
-    second = np.zeros(n)
+    slope, ledger_slope = np.zeros(n), np.zeros(m)
     start_y, start_ledger = np.empty(n), np.empty(m)
-    known = 0  # cycle differences known: 0, 1 (change) or 2 (change and second difference)
+    miss = np.empty(n)
+    known = False  # a slope is known
+    interval = 1  # cycles the slope was measured over
+    curvature = math.inf  # scaled miss per cycle², not yet measured
     cycle = 0
     outcome = SUCCESS
     while cycle < n_cycles:
         jump = 0
-        if known == 2:
-            free = 0  # cycles from `cycle` on that hold no save
-            save = cursor[1]
-            while cycle + free < n_cycles and (
-                save >= saves.size or saves[save] >= breaks[first + (cycle + free + 1) * per_cycle]
-            ):
-                free += 1
-            jump = _jump(_scaled_norm(second, y, rtol, atol), min(free, n_cycles - 1 - cycle))
+        if known:
+            if math.isinf(curvature):
+                curvature = 2.0 * _scaled_norm(slope, y, rtol, atol)
+            jump = _jump(curvature, interval, n_cycles - 1 - cycle)
             if jump < 2:  # one cycle's jump saves nothing: integrate it
                 jump = 0
         base = cursor
+        start_y[:] = y
+        start_ledger[:] = ledger
         if jump:
-            start_y[:] = y
-            start_ledger[:] = ledger
             for k in range(n):
-                y[k] += jump * change[k]
+                y[k] += jump * slope[k]
             for r in range(m):
-                ledger[r] += jump * ledger_change[r]
+                ledger[r] += jump * ledger_slope[r]
             event = cursor[0]
             landing = first + (cycle + jump) * per_cycle
             while event < events.shape[0] and events[event, 0] < landing:
                 event += 1
             cursor = (event, cursor[1], cursor[2], cursor[3])
-        else:
-            landing = first + cycle * per_cycle
-        jumped_y, jumped_ledger = y.copy(), ledger.copy()
-        outcome, cursor = _segments(
+        outcome, cursor = _landing(
             derive_into,
             rates_into,
             linearize_into,
             rules_into,
             context,
-            landing,
-            landing + per_cycle,
+            (first, per_cycle, cycle, jump),
             cursor,
+            slope,
+            ledger_slope,
         )
         if outcome != SUCCESS:
             return outcome, cursor
-        new_second = np.empty(n)
+        ahead = jump + 1
+        if known:
+            for k in range(n):
+                miss[k] = y[k] - start_y[k] - ahead * slope[k]
+            missed = _scaled_norm(miss, y, rtol, atol)
+            curvature = 2.0 * missed / (ahead * (ahead + interval))
+            if jump and missed > 1.0:
+                y[:] = start_y  # undo: the envelope bent more than the jump allowed
+                ledger[:] = start_ledger
+                cursor = (base[0], base[1], cursor[2], cursor[3])
+                continue
         for k in range(n):
-            new_second[k] = (y[k] - jumped_y[k] - change[k]) / (jump + 1)
-        if jump and 0.5 * jump * (jump + 1) * _scaled_norm(new_second, y, rtol, atol) > 1.0:
-            y[:] = start_y  # undo: the envelope bent more than the jump allowed
-            ledger[:] = start_ledger
-            cursor = (base[0], base[1], cursor[2], cursor[3])
-            second[:] = new_second
-            continue
-        if known >= 1:
-            second[:] = new_second
-        known = min(known + 1, 2)
-        for k in range(n):
-            change[k] = y[k] - jumped_y[k]
+            slope[k] = (y[k] - start_y[k]) / ahead
         for r in range(m):
-            ledger_change[r] = ledger[r] - jumped_ledger[r]
-        cycle += jump + 1
+            ledger_slope[r] = (ledger[r] - start_ledger[r]) / ahead
+        known = True
+        interval = ahead
+        cycle += ahead
     return outcome, cursor
 
 
