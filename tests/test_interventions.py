@@ -90,7 +90,7 @@ def test_binders_add_binding_capacity_by_their_relative_coefficient() -> None:
 def test_calcium_acetate_magnesium_carbonate_carries_both_metals() -> None:
     dose = Intervention(drug="calcium_acetate_magnesium_carbonate", dose_mg=435).per_dose()
     assert dose["supplement_ca_mmol_h"] == pytest.approx(435 / 158.166, rel=1e-4)
-    assert dose["supplement_mg_carbonate_mmol_h"] == pytest.approx(235 / 84.313, rel=1e-3)
+    assert dose["supplement_mg_carbonate_mmol_h"] == pytest.approx(235 / 95.21, rel=1e-3)
 
 
 def test_calcitriol_and_cinacalcet_schedules() -> None:

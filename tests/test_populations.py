@@ -40,7 +40,11 @@ from mgckd.populations import (
 )
 from mgckd.populations._cohort import steady_observables
 from mgckd.populations._models import resolve_model
-from mgckd.populations._parameters import patient_parameters
+from mgckd.populations._parameters import (
+    decline_look_back_years,
+    patient_parameters,
+    recent_decline,
+)
 from mgckd.populations._schedule import personal_schedule
 
 U = np.linspace(0.01, 0.99, 99)
@@ -146,10 +150,9 @@ def test_washout_stops_treatments_and_returns_what_binders_bound() -> None:
     stopped = washout(cohort, ["phosphate_binder", "mgo_laxative"])
     users = cohort.characteristics["phosphate_binder"].to_numpy()
     unbound = "phosphate_unbound_fraction"
-    freed = (stopped.column(unbound) - cohort.column(unbound)) * cohort.column(
-        "diet_phosphate_mmol_d"
-    )
-    np.testing.assert_allclose(freed[users], usual_binder_mmol_d())  # none at the cap of 1
+    freed = stopped.column(unbound) / cohort.column(unbound) - 1.0
+    ratio = usual_binder_mmol_d() / parameters()["diet_pi_mmol_d"].to("mmol/d")
+    np.testing.assert_allclose(freed[users], ratio)  # none at the cap of 1
     np.testing.assert_allclose(freed[~users], 0.0)
     assert not stopped.characteristics[["phosphate_binder", "mgo_laxative"]].any().any()
     assert stopped.metadata["washout"] == ("phosphate_binder", "mgo_laxative")
@@ -322,3 +325,16 @@ def test_a_long_run_cycle_that_does_not_converge_marks_the_patient_failed(
     labs = steady_observables(cohort, compiled)
     assert (labs["status"] == "steady_state_failed").all()
     assert labs["plasma_mg_total_mmol_l"].isna().all()
+
+
+def test_the_recent_decline_ends_at_each_patients_egfr() -> None:
+    cohort = sample_population("ckd_g1_g5", 300, rng=5)
+    years = decline_look_back_years()
+    course = recent_decline(cohort, years)
+    to_ml_min = 1000.0 / 60.0
+    start, floor = course["gfr_start_l_h"] * to_ml_min, course["gfr_floor_l_h"] * to_ml_min
+    hours = years * 365.25 * 24.0
+    now = floor + (start - floor) * np.exp(-course["gfr_decline_per_h"] * hours)
+    np.testing.assert_allclose(now, cohort.column("egfr_ml_min_1_73m2"), rtol=1e-10)
+    assert start.max() <= 120.0
+    assert np.all(start >= 15.0 - 1e-9)  # every patient starts where a steady state exists

@@ -6,8 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mgckd.populations import sample_population
+from mgckd.populations._cohort import steady_observables
+from mgckd.populations._models import resolve_model
 from mgckd.validate import Verdict
 from mgckd.validate.checks_populations import (
+    declined_serum_mg,
     hypermagnesemia,
     hypermagnesemia_by_total_vs_ionized_mg,
     hypomagnesemia_across_ckd_stages,
@@ -42,7 +46,8 @@ def test_the_check_runs_on_the_model() -> None:
     result = hypomagnesemia_across_ckd_stages()
     assert result.verdict in (Verdict.PASS, Verdict.FAIL)
     assert "model whole_body" in result.detail  # the model the adaptation is calibrated in
-    assert "of 5126 steady states" in result.detail
+    assert "of 5126 at their steady state" in result.detail
+    assert "n = 504 of 504" in result.detail  # no G5 patient dropped (issue 8)
     assert "G4 " in result.detail
     assert "(n = " in result.detail
     assert "G5" in result.detail
@@ -70,3 +75,13 @@ def test_the_hemodialysis_check_runs_on_the_dialysis_model() -> None:
     assert "virtual hemodialysis cohort of 118" in result.detail
     assert "JSDT's 2.35/2.65/2.85" in result.detail
     assert "% by total" in str(result.model)
+
+
+def test_g5_patients_without_a_steady_state_get_their_recent_decline() -> None:
+    cohort = sample_population("ckd_g1_g5", 400, rng=2019).in_stages(["G5"])
+    low = cohort.take(cohort.column("egfr_ml_min_1_73m2") < 8.0)
+    state = steady_observables(low, resolve_model("whole_body"))
+    assert (state["status"] != "success").any()  # why the treatment exists
+    mg = declined_serum_mg(low)
+    assert np.all(np.isfinite(mg))
+    assert np.all((mg > 0.5) & (mg < 2.0))

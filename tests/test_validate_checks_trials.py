@@ -45,5 +45,7 @@ def test_the_check_runs_the_design(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert result.verdict in (Verdict.PASS, Verdict.FAIL)  # a prediction
     assert "2 virtual trials of 4 (drawn from 4 virtual patients" in result.detail
     assert "binders washed out" in result.detail
+    assert "patients reaching the target: sevelamer " in result.detail  # each arm's phosphate
+    assert "% reached; camg " in result.detail
     monkeypatch.setattr(checks_trials, "CALMAG_DESIGN", tmp_path / "missing.yaml")
     assert calmag_virtual_trial().verdict is Verdict.PENDING

@@ -5,10 +5,11 @@ as a daily average (a supplement rate) or, for Mg salts, as discrete doses. A Mg
 Mg goes to its own model input; the model lets only the salt's available fraction dissolve into the
 absorptive pool (`mgckd.physiology.MG_SALT_INPUTS`), and a discrete dose carries that dissolved
 part only. Phosphate binders add
-gut binding capacity: grams × the binder's relative binding coefficient (Daugirdas 2011) × the
-phosphate one gram of calcium carbonate binds. Oral calcitriol adds to plasma calcitriol;
-calcimimetics add a Ca-equivalent agonist at the parathyroid CaSR; diuretics change renal
-parameters while taken. See docs/physiology.md#interventions.
+gut binding capacity: the daily dose divided over the day's meals, each meal's grams × the binder's
+relative binding coefficient (Daugirdas 2011) × calcium carbonate's binding per gram with a meal
+(Schiller 1989) give the ratio of binding to the lumen's other exits. Oral calcitriol adds to
+plasma calcitriol; calcimimetics add a Ca-equivalent agonist at the parathyroid CaSR; diuretics
+change renal parameters while taken. See docs/physiology.md#interventions.
 """
 
 from __future__ import annotations
@@ -79,13 +80,14 @@ SALT_CONTENT: dict[Drug, tuple[tuple[str, str, str], ...]] = {
         ("supplement_ca_mmol_h", "molar_mass_calcium_acetate", "1"),
         (
             "supplement_mg_carbonate_mmol_h",
-            "molar_mass_magnesium_carbonate",
+            "molar_mass_magnesium_carbonate_heavy",
             "calmag_mgco3_per_ca_acetate",
         ),
     ),
 }
 """Salts: (supplement parameter, registry molar mass, registry mass of this salt per mg of the
-dose) for each element they carry; one metal per formula unit."""
+dose) for each element they carry; the molar mass is per mole of the metal (one metal per formula
+unit, or per Mg for the tablet's heavy magnesium carbonate)."""
 
 BINDERS: dict[Drug, str] = {
     Drug.CALCIUM_CARBONATE: "binding_coefficient_calcium_carbonate",
@@ -178,10 +180,8 @@ class Intervention(BaseModel):
             amount = (dose * ratio / registry[molar_mass].quantity).to("mmol").magnitude
             out[parameter] = out.get(parameter, 0.0) + float(amount)
         if self.drug in BINDERS:
-            per_gram = registry["binding_calcium_carbonate_mmol_per_g"].to("mmol/g")
-            grams = dose.to("g").magnitude
-            out["binder_pi_capacity_mmol_h"] = (
-                grams * registry[BINDERS[self.drug]].to("1") * per_gram
+            out["binder_pi_capacity_mmol_h"] = _binding_capacity_mmol(
+                dose.to("g").magnitude, registry[BINDERS[self.drug]].to("1")
             )
         if self.drug is Drug.CALCITRIOL and self.dose_ug is not None:
             mass = quantity(self.dose_ug, "ug") * registry["calcitriol_oral_bioavailability"].to(
@@ -197,6 +197,27 @@ class Intervention(BaseModel):
         hours = _hours_per_day()
         stop = duration_h if self.stop_day is None else min(self.stop_day * hours, duration_h)
         return self.start_day * hours, stop
+
+
+def _binding_capacity_mmol(dose_g: float, relative_coefficient: float) -> float:
+    """Binding one dose of a phosphate binder adds to the model's gut, mmol (×1/h per dose a day:
+    the ``binder_pi_capacity_mmol_h`` rate, binding at the reference lumen content).
+
+    The daily dose is divided over the day's meals and acts on each meal's phosphate: grams per
+    meal × `relative_coefficient` × the per-gram binding of calcium carbonate with a meal is the
+    ratio β of binding to the lumen's other exits, and the model's gut reaches that β when the
+    capacity is β × the reference diet. Per dose: grams × coefficient × per-gram binding × the
+    reference diet's phosphate per meal (docs/physiology.md#interventions).
+
+    Parameters
+    ----------
+    dose_g : mass of the binder per dose, g.
+    relative_coefficient : its phosphate binding per gram relative to calcium carbonate (1).
+    """
+    registry = parameters()
+    per_gram = registry["binding_calcium_carbonate_per_g_meal"].to("1/g")
+    meal_pi = registry["diet_pi_mmol_d"].quantity / registry["meals_per_day"].quantity
+    return float(dose_g * relative_coefficient * per_gram * meal_pi.to("mmol").magnitude)
 
 
 def _hours_per_day() -> float:

@@ -4,6 +4,8 @@
   floor + (start − floor)·exp(−rate·t) from eGFR (every patient at 1.73 m², so GFR = eGFR) and
   its annual decline, rate = decline / (start − floor) so the initial slope is the patient's,
   floor the published course's (Riggs 2012). (Hemodialysis patients: ``_hemodialysis.py``.)
+  `recent_decline` replaces it with the decline that brought each patient to their eGFR over the
+  last `decline_look_back_years` (the cross-sectional view of S0-2).
 - ``diet_mg_mmol_h``: dietary Mg. ``supplement_mg_oxide_mmol_h``: the daily Mg of MgO taken as a
   laxative.
 - ``tubular_injury``: max · uPCR / (uPCR + half) + an extra amount with diabetes (S0-3, S0-4).
@@ -26,6 +28,7 @@ from mgckd.interventions import RENAL_EFFECTS, Drug, Intervention
 from mgckd.model import CompiledModel
 from mgckd.params import parameters
 from mgckd.physiology import GfrCourse
+from mgckd.populations._presets import _pair
 from mgckd.populations._sample import Population
 
 FloatArray = NDArray[np.float64]
@@ -64,6 +67,43 @@ def _gfr_course(population: Population) -> tuple[FloatArray, FloatArray, FloatAr
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(span > 0, slope / span, 0.0)
     return start, floor, rate
+
+
+def decline_look_back_years() -> float:
+    """How long ago (years) a cross-sectional CKD patient's course starts: the time the cohort's
+    mean eGFR slope takes from the G4/G5 boundary (15 mL/min) down to the cohort's lowest eGFR,
+    so that every patient starts at an eGFR where the whole-body model has a steady state.
+
+    >>> decline_look_back_years()
+    5.0
+    """
+    bounds = parameters()["kdigo_gfr_category_lower_bounds"].quantity.to("mL/min").magnitude
+    boundary = float(min(bounds))
+    lowest = _pair("ckd_cohort_egfr_outer_bounds_ml_min", "mL/min")[0]
+    slope = _registry("ckd_cohort_egfr_slope_mean_ml_min_year", "mL/min/year")
+    return (boundary - lowest) / slope
+
+
+def recent_decline(population: Population, years: float) -> dict[str, FloatArray]:
+    """GFR-course parameters (model units) of each patient's decline over the last `years`: from
+    where the cohort's mean slope puts them `years` ago (eGFR + slope · years, at most the
+    cohort's highest eGFR) to their eGFR now, on the course floor + (start − floor)·exp(−rate·t)
+    with the floor at the smallest GFR a patient is given, so that GFR(`years`) = eGFR.
+
+    Simulated from the steady state at the start for `years`, a patient has lived with a GFR near
+    their own for a few years, not the decades a steady state stands for.
+    """
+    minimum = _registry("population_gfr_minimum_ml_min", "mL/min")
+    highest = _pair("ckd_cohort_egfr_outer_bounds_ml_min", "mL/min")[1]
+    slope = _registry("ckd_cohort_egfr_slope_mean_ml_min_year", "mL/min/year")
+    now = np.maximum(population.column("egfr_ml_min_1_73m2"), minimum)
+    start = np.maximum(np.minimum(now + slope * years, highest), now)
+    rate = np.log((start - minimum) / (now - minimum)) / years
+    return {
+        "gfr_start_l_h": _to(start, "mL/min", "L/h"),
+        "gfr_floor_l_h": _to(np.full_like(start, minimum), "mL/min", "L/h"),
+        "gfr_decline_per_h": _to(rate, "1/year", "1/h"),
+    }
 
 
 def _tubular_injury(population: Population) -> FloatArray:

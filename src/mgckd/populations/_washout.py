@@ -3,9 +3,11 @@
 A stopped drug is simply off. A stopped phosphate binder also stops binding: the hemodialysis
 patients' usual-care binders act through the calibrated unbound fraction of their dietary
 phosphate (``phosphate_unbound_fraction``, `mgckd.dialysis`; docs/populations.md#binders-and-
-the-calibrated-absorption), so a binder user who stops their usual binder (calcium carbonate at
-``hd_cohort_usual_binder_calcium_carbonate_mg_d``) gets back, unbound, the phosphate it bound at
-the reference gut content — the first-order effect of the washout — up to all of their intake.
+the-calibrated-absorption). In the model's first-order gut a binder of capacity C lowers
+absorption by the factor 1/(1 + β), β = C / the reference diet, so the calibrated fraction of a
+binder user who stops their usual binder (calcium carbonate at
+``hd_cohort_usual_binder_calcium_carbonate_mg_d``) is multiplied by 1 + β, up to all of their
+intake.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def usual_binder_mmol_d() -> float:
     return binder.per_dose()["binder_pi_capacity_mmol_h"]
 
 
+def usual_binder_ratio() -> float:
+    """β of the usual-care binder: its binding over the gut lumen's other exits (capacity over
+    the reference diet); absorption with it is 1/(1 + β) of absorption without."""
+    return usual_binder_mmol_d() / parameters()["diet_pi_mmol_d"].to("mmol/d")
+
+
 def washout(population: Population, treatments: Sequence[Treatment]) -> Population:
     """`population` with `treatments` stopped (see the module docstring).
 
@@ -47,8 +55,8 @@ def washout(population: Population, treatments: Sequence[Treatment]) -> Populati
     chars = population.to_frame()
     if _BINDER in treatments:
         users = chars[_BINDER].to_numpy(dtype=np.float64)
-        freed = users * usual_binder_mmol_d() / chars["diet_phosphate_mmol_d"].to_numpy()
-        chars[_UNBOUND] = np.minimum(chars[_UNBOUND].to_numpy() + freed, 1.0)
+        freed = 1.0 + users * usual_binder_ratio()
+        chars[_UNBOUND] = np.minimum(chars[_UNBOUND].to_numpy() * freed, 1.0)
     for name in treatments:
         chars[name] = False
     metadata = {**population.metadata, "washout": tuple(treatments)}
