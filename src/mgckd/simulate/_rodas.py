@@ -45,10 +45,11 @@ class Rodas4:
     max_step_h : the largest step, hours.
     min_step_h : steps below this (hours) fail the patient (`Status.STEP_SIZE_TOO_SMALL`).
     envelope_rtol : None (default): integrate every step of the schedule. A value: follow the
-        envelope over runs of identical cycles of the schedule (thrice-weekly sessions, a daily
-        dose): integrate some cycles in full and extrapolate the state at cycle starts over the
-        others, keeping the extrapolation error per jump within this relative tolerance; a save
-        in a skipped cycle is taken from the integrated cycle the jump lands on (`periodic_runs`).
+        envelope over runs of identical cycles of the schedule (`periodic_runs`: thrice-weekly
+        sessions, a daily dose): integrate some cycles in full and extrapolate the state at
+        cycle ends over the others, keeping the extrapolation error per jump within this
+        relative tolerance; a save in a skipped cycle is taken from the integrated cycle the
+        jump lands on.
     """
 
     rtol: float = 1e-6
